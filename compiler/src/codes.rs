@@ -1,0 +1,266 @@
+//! Every diagnostic code with a title and the long explanation `palisade explain CODE` prints.
+
+pub struct Code {
+    pub code: &'static str,
+    pub title: &'static str,
+    pub explanation: &'static str,
+}
+
+macro_rules! codes {
+    ($($code:literal, $title:literal, $text:literal;)*) => {
+        pub const CODES: &[Code] = &[$(Code { code: $code, title: $title, explanation: $text }),*];
+    };
+}
+
+codes! {
+"E0001", "syntax error",
+"The parser met a token it did not expect. Palisade reports every syntax error of a file in
+one pass: after an error it skips to the next statement or item and carries on, so later
+errors are real ones too. The help line lists what would have been accepted at that point.
+
+    zone control { security_level 3 network 10.40.0.0/24 }   // fine: statements need no `;`
+    zone control { security_level = 3 }                       // error: `=` is not expected";
+
+"E0002", "unreadable text",
+"The lexer met characters that form no Palisade token: a stray symbol, an address with an
+octet above 255, a date that does not exist (`2027-02-30`), an unterminated string. Check the
+literal; strings use double quotes and may escape only `\\\"` and `\\\\`.";
+
+"E0010", "cannot read an imported file",
+"`use \"path.pal\"` names a file relative to the file that contains the `use`. The file could
+not be read. Check the path and its permissions. A directory given to `palisade check` loads
+all of its `*.pal` files anyway, so imports are only needed to pull in files from elsewhere.";
+
+"E0011", "unknown standard-library module",
+"`use std.NAME` imports a module of the standard library embedded in the binary. The modules
+are `std.services` (common OT and IT services) and `std.protocols` (Modbus, DNP3 and CIP
+catalogues, always imported).";
+
+"E0012", "no site declared",
+"Every site has exactly one `site \"Name\" { timezone \"Area/City\" }` item, in any of its
+files. It names the plant in reports and outputs and fixes the time zone of work-order
+windows.";
+
+"E0013", "site declared twice",
+"A site is one compilation unit: all of its files share a single `site` item. Remove the
+second one, or check the files of two different sites separately.";
+
+"E0014", "missing or invalid time zone",
+"The site's time zone is an IANA name such as `Europe/Rotterdam`, `America/Chicago` or `UTC`.
+Work-order windows (`window Mon-Fri 06:00-18:00`) are local times in that zone. Palisade
+checks the shape of the name (Area/Location), not membership of the tz database.";
+
+"E0101", "undefined name",
+"A name was used that no item defines. Names of zones, assets, services, roles, conduits,
+devices, groups, constants, work orders and data flows share one namespace per site; the
+standard library's services come in with `use std.services`. The help line suggests a
+similar name when there is one.";
+
+"E0102", "duplicate definition",
+"Two items of a site have the same name. Every item needs a name of its own, because rules,
+assertions and outputs refer to items by name. A site's own definition may shadow one of the
+standard library (for example its own `modbus` service): that is not an error.";
+
+"E0103", "wrong kind of name",
+"A name was found, but it names the wrong kind of item, e.g. a service where a zone is
+expected (`conduit c: modbus -> control`). The message says what is expected; the secondary
+label shows what the name really is.";
+
+"E0104", "`external` declared",
+"`external` is the built-in zone of every address that no declared zone owns: the internet,
+vendors, the corporate WAN beyond the site. It has security level 0 and is never trusted. It
+cannot be declared; give your zone another name.";
+
+"E0105", "group contains itself",
+"A service group or address group refers back to itself through its members, so its
+contents are undefined. Break the cycle.";
+
+"E0201", "invalid port specification",
+"Port specifications are `tcp/P`, `udp/P`, `tcp/P-Q`, `udp/P-Q` (ports 0-65535, lower
+first), `icmp`, `icmp/TYPE`, `icmp/TYPE/CODE`, `icmpv6/…` (0-255), `proto/N` (an IP protocol
+number 0-255) and `ethertype/N` (a layer-2 frame type, never routed).";
+
+"E0202", "security level out of range or missing",
+"Security levels run from 0 to 4 (IEC 62443 SL 0-4). Every zone declares a target level
+SL-T with `security_level`, as a scalar or as a vector over FR1-FR7.";
+
+"E0203", "invalid foundational requirement",
+"Security-level vectors and compensating controls name the seven foundational requirements
+FR1 (identification and authentication control) to FR7 (resource availability). A vector
+gives each of the seven exactly once; write a scalar when all are equal.";
+
+"E0204", "unknown or out-of-range protocol function",
+"Protocol constraints name functions from the site's catalogues (`std.protocols`, or the
+site's own `protocol` items) or give their numbers: Modbus and DNP3 function codes are
+0-255, CIP service codes 0-127, Modbus unit ids 0-255, register addresses 0-65535. Ranges
+are written lower first.";
+
+"E0205", "unknown asset kind",
+"An asset's `kind` is one of: plc, hmi, historian, engineering_workstation, sis, jump_host,
+server, dcs_server, rtu, ied, workstation, network_device, modem, gateway_device, sensor,
+drive, other. The kind matters to the default profile (jump hosts, safety systems).";
+
+"E0206", "missing or unsuitable device target",
+"Every firewall and gateway names the output it receives: firewalls `nftables`, `iptables`
+or `cisco_ios`; gateways `suricata` or `allowlist_json`.";
+
+"E0207", "not an address",
+"An address range is written `first-last`, both of one family, lower first. An asset has an
+address or a range; a zone has networks (`10.40.0.0/24`); a rule endpoint may be any of them.";
+
+"E0208", "invalid protocol constraints or interface name",
+"Protocol constraints (`{ function [...]; unit [...]; register [...] }`) apply only to
+services that a gateway can inspect (`inspect modbus`, `dnp3` or `cip`), and only with that
+protocol's fields: Modbus `function`, `unit`, `register`; DNP3 `function`; CIP `service`.
+Device interface names are written into rulesets, so they are short words of letters,
+digits, `.`, `-`, `_` and `/`.";
+
+"E0209", "invalid work-order window",
+"A window is `window DAYS HH:MM-HH:MM`: days Mon..Sun as a list or range (`Mon-Fri`,
+`Sat,Sun`), times in the site's time zone, the end after the start. Split a window that
+crosses midnight in two.";
+
+"E0210", "unknown protocol family",
+"Gateways inspect three families of protocol fields: `modbus`, `dnp3` and `cip`. `protocol`
+items and `inspect` statements name one of them.";
+
+"E0211", "constant of the wrong type",
+"A constant was used where a value of another type is expected, e.g. a string constant as a
+port or a network constant as an asset address.";
+
+"W0301", "network with host bits set",
+"`10.40.0.7/24` means the network `10.40.0.0/24`; write the network address so that the
+source says what it means.";
+
+"E0301", "overlapping zone networks",
+"Every address belongs to at most one zone. Two zones whose networks overlap make the
+owner of an address ambiguous, and with it every rule and proof. Split the networks.";
+
+"E0302", "repeated addressing (NAT)",
+"Two zones claim the same network. This is typical of OEM cells that reuse addresses behind
+1:1 NAT. NAT is not modelled yet, so such a site cannot be described: give each zone its real,
+distinct network (the addresses as the firewall sees them).";
+
+"E0303", "asset outside its zone",
+"An asset's address must lie inside one of its zone's networks. If the asset really sits
+in another zone's network, move it there; if it has interfaces in two zones, declare the
+second with `interface ZONE at ADDRESS` and mark the asset `bridge`.";
+
+"E0304", "duplicate address",
+"Two assets (or an asset and another's interface) share an address or overlapping ranges.
+Every address identifies at most one asset.";
+
+"E0305", "never-routed address",
+"Loopback (127.0.0.0/8, ::1), link-local (169.254.0.0/16, fe80::/10), multicast (224.0.0.0/4,
+ff00::/8), the limited broadcast and the unspecified range belong to no zone and are never
+routed, so no zone network or asset address may lie in them.";
+
+"E0306", "zone without a network",
+"A zone owns one or more networks; without one it has no addresses, and nothing can be
+said about it. Add `network …`.";
+
+"E0401", "rule source outside the conduit's source zone",
+"In `conduit c: A -> B`, every rule's source lies in zone A (and its destination in B): a
+conduit is the path between exactly these two zones. For traffic the other way, write a
+conduit `B -> A`, or declare the conduit `A <-> B`.";
+
+"E0402", "rule destination outside the conduit's destination zone",
+"In `conduit c: A -> B`, every rule's destination lies in zone B. See E0401.";
+
+"E0403", "connection-oriented service on a unidirectional conduit",
+"A `unidirectional` conduit models a data diode: it carries only connectionless services
+(UDP) from source to destination and nothing back. TCP needs replies, so a TCP service can
+never cross it. Use a UDP service (e.g. `syslog_udp`), or drop `unidirectional`.";
+
+"E0404", "layer-2, broadcast or multicast service in a conduit",
+"PROFINET DCP/RT, GOOSE, BACnet Who-Is, EtherNet/IP implicit I/O multicast and other
+layer-2, broadcast or multicast services stay inside their segment; a routed conduit can
+never carry them. Keep such traffic inside the zone.";
+
+"E0405", "conduit between unconnected zones",
+"A conduit's rules are enforced on the devices between its zones. When no firewall,
+gateway, link or bridge joins the two zones, the conduit has nowhere to run. Declare the
+device (`interface \"eth1\" faces control`) or fix the zones.";
+
+"E0406", "conduit from a zone to itself",
+"Hosts inside a zone reach each other freely; a conduit joins two different zones.";
+
+"E0407", "bidirectional diode",
+"A unidirectional conduit carries traffic one way only; it cannot be declared `<->`.";
+
+"W0401", "unfiltered path between zones",
+"A `link` or a bridge asset joins zones with no firewall: every proof treats the joined
+zones as one network, and an attacker in one holds a foothold in the other. This is a
+warning because it may be intended (a core switch, a dual-homed HMI), but it must be seen.";
+
+"W0402", "conduit without rules",
+"A conduit with no `allow` rule permits nothing; it is probably unfinished.";
+
+"E0501", "undeclared dual-homed asset",
+"An asset has interfaces in two zones. Such an asset is a bridge: it joins the zones with no
+firewall. Palisade accepts it only when declared (`bridge` in the asset body), so that the
+decision is visible and every proof counts the asset as a path.";
+
+"W0502", "bridge without a second zone",
+"The asset is marked `bridge` but has no interface in another zone.";
+
+"E0601", "compensating control covers no gap",
+"A compensating control justifies a gap between an asset's capability SL-C and its zone's
+target SL-T on the FRs it covers. When the asset already meets the target on every covered
+FR, the control justifies nothing and probably refers to the wrong asset or FRs.";
+
+"W0601", "compensating control covers FRs without a gap",
+"Some of the FRs a compensating control lists have no gap; list only the ones it covers.";
+
+"E0602", "compensating control relies on something that does not exist",
+"`relies_on gateway X`, `firewall X` and `conduit X` must name an existing item of that kind
+(`relies_on isolation` needs no name). The verifier later checks that the reliance holds.";
+
+"E0603", "expired compensating control",
+"A compensating control has an expiry date, after which the gap it covers is open again.
+Review it: renew the control with a new date, or close the gap. Set `PALISADE_TODAY` to check
+against another date.";
+
+"E0604", "incomplete compensating control",
+"A compensating control states `covers [FRs]`, `relies_on …`, `because \"…\"`, `owner \"…\"`
+and `expires YYYY-MM-DD`. Auditors need all five.";
+
+"E0702", "work order opens a conduit that does not name it",
+"`opens [c]` in a work order says which conduits it opens; each must contain at least one
+rule `when workorder THIS`. Add the condition to the rules, or remove the conduit from `opens`.";
+
+"W0702", "work-order rule outside the order's scope",
+"A rule under `when workorder X` opens only for the assets of an instance's scope. When
+neither end of the rule lies in X's scope, no instance can ever open it.";
+
+"E0703", "unsatisfiable approvals",
+"With people declared, approvals are checked over real staff: `a and b` needs one distinct
+person per role, `N of [roles]` N distinct persons holding one of the roles, and under
+`separation_of_duties` a requester who approves nothing. No assignment of the declared people
+meets the rule, so the work order could never be approved.";
+
+"E0704", "incomplete work order",
+"A work order declares its `scope`, `requested_by`, `approved_by` and `max_duration` (every
+opening is time-bounded); an emergency (break-glass) order also declares `review_after`.";
+
+"E0801", "data flow hop carried by no rule",
+"A data flow crosses zone boundaries along its hops. Each boundary-crossing hop must be
+carried by a conduit rule outside any work order: a push hop `a -> b` by a rule from a to b,
+a pull hop by a rule from b to a (the receiver initiates and the data comes back in replies),
+an unmarked hop by either.";
+
+"W0901", "unused role",
+"No work order requests or approves with this role.";
+
+"W0902", "unused service",
+"The site defines a service that no rule, group or assertion uses.";
+
+"W0903", "unused zone",
+"No conduit, link, work order or assertion names the zone. If it is meant to be isolated,
+say so with `assert isolated ZONE` so that the claim is proved.";
+}
+
+pub fn lookup(code: &str) -> Option<&'static Code> {
+    let code = code.trim().to_ascii_uppercase();
+    CODES.iter().find(|c| c.code == code)
+}

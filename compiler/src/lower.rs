@@ -1,0 +1,1864 @@
+//! Lowering: the syntax trees of a site's files (standard library first) become one
+//! [`Policy`], every name resolved. Resolution mistakes are diagnostics here; the checks that
+//! need the whole resolved model live in `checks`.
+
+use crate::address::{complement, merge, AddrRange, Cidr};
+use crate::diagnostic::{did_you_mean, Diagnostic, Location};
+use crate::ir::{self, *};
+use palisade_syntax::ast::{self, ItemKind, Stmt};
+use std::collections::BTreeMap;
+
+/// One parsed file handed to lowering.
+pub struct LowerInput<'a> {
+    pub path: &'a str,
+    pub text: &'a str,
+    pub std: bool,
+    pub file: &'a ast::SourceFile,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DeclKind {
+    Const,
+    Role,
+    Service,
+    Group,
+    Zone,
+    Asset,
+    Conduit,
+    Firewall,
+    Gateway,
+    Link,
+    WorkOrder,
+    DataFlow,
+}
+
+impl DeclKind {
+    fn describe(self) -> &'static str {
+        match self {
+            DeclKind::Const => "constant",
+            DeclKind::Role => "role",
+            DeclKind::Service => "service",
+            DeclKind::Group => "group",
+            DeclKind::Zone => "zone",
+            DeclKind::Asset => "asset",
+            DeclKind::Conduit => "conduit",
+            DeclKind::Firewall => "firewall",
+            DeclKind::Gateway => "gateway",
+            DeclKind::Link => "link",
+            DeclKind::WorkOrder => "work order",
+            DeclKind::DataFlow => "data flow",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Decl {
+    kind: DeclKind,
+    /// Index within its kind's id space.
+    id: u32,
+    file: u32,
+    span: ast::Span,
+    std: bool,
+}
+
+pub const ASSET_KINDS: &[&str] = &[
+    "plc",
+    "hmi",
+    "historian",
+    "engineering_workstation",
+    "sis",
+    "jump_host",
+    "server",
+    "dcs_server",
+    "rtu",
+    "ied",
+    "workstation",
+    "network_device",
+    "modem",
+    "gateway_device",
+    "sensor",
+    "drive",
+    "other",
+];
+
+const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/// A constant's value after checking.
+#[derive(Clone, Debug)]
+enum ConstValue {
+    Int(u64),
+    Str,
+    Addr(AddrRange),
+    Net(Cidr),
+}
+
+pub struct Lowered {
+    pub policy: Policy,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+struct Lowerer<'a> {
+    inputs: &'a [LowerInput<'a>],
+    diags: Vec<Diagnostic>,
+    names: BTreeMap<String, Decl>,
+    protocols: BTreeMap<String, ir::Protocol>,
+    consts: BTreeMap<String, ConstValue>,
+    /// Id counters per kind, in declaration order.
+    counts: BTreeMap<&'static str, u32>,
+    /// Which kind-local id each zone/asset/… item (by file and span start) received.
+    ids: BTreeMap<(u32, u32), u32>,
+    policy: Policy,
+    /// Group resolution in progress (for cycle detection).
+    resolving_groups: Vec<u32>,
+    resolved_groups: BTreeMap<u32, Vec<AddrRange>>,
+}
+
+fn key_of(kind: DeclKind) -> &'static str {
+    match kind {
+        DeclKind::Firewall | DeclKind::Gateway => "device",
+        other => other.describe(),
+    }
+}
+
+pub fn lower(inputs: &[LowerInput<'_>]) -> Lowered {
+    let mut l = Lowerer {
+        inputs,
+        diags: Vec::new(),
+        names: BTreeMap::new(),
+        protocols: BTreeMap::new(),
+        consts: BTreeMap::new(),
+        counts: BTreeMap::new(),
+        ids: BTreeMap::new(),
+        policy: empty_policy(inputs),
+        resolving_groups: Vec::new(),
+        resolved_groups: BTreeMap::new(),
+    };
+    l.declare_all();
+    l.lower_site();
+    l.lower_consts();
+    l.lower_roles();
+    l.lower_protocols();
+    l.lower_services();
+    l.lower_zones();
+    l.lower_groups();
+    l.lower_devices_and_links();
+    l.lower_workorders_header();
+    l.lower_conduits();
+    l.lower_workorders();
+    l.lower_persons();
+    l.lower_dataflows();
+    l.lower_assertions();
+    Lowered {
+        policy: l.policy,
+        diagnostics: l.diags,
+    }
+}
+
+fn empty_policy(inputs: &[LowerInput<'_>]) -> Policy {
+    Policy {
+        ir_version: IR_VERSION,
+        site: SiteInfo {
+            name: String::new(),
+            timezone: String::new(),
+            description: None,
+            span: Span::default(),
+        },
+        sources: inputs
+            .iter()
+            .map(|i| SourceInfo {
+                path: i.path.to_string(),
+                sha256: crate::hash::sha256_hex(i.text.as_bytes()),
+                std: i.std,
+            })
+            .collect(),
+        roles: Vec::new(),
+        persons: Vec::new(),
+        protocols: Vec::new(),
+        services: Vec::new(),
+        groups: Vec::new(),
+        zones: vec![Zone {
+            name: "external".into(),
+            title: Some("Everything outside the site's declared zones".into()),
+            description: None,
+            security_level: SlVector::scalar(0),
+            networks: Vec::new(),
+            assets: Vec::new(),
+            builtin: true,
+            span: Span::default(),
+        }],
+        assets: Vec::new(),
+        conduits: Vec::new(),
+        rules: Vec::new(),
+        devices: Vec::new(),
+        links: Vec::new(),
+        workorders: Vec::new(),
+        dataflows: Vec::new(),
+        assertions: Vec::new(),
+    }
+}
+
+fn title(t: &Option<ast::StrLit>) -> Option<String> {
+    t.as_ref().map(|s| s.value.clone())
+}
+
+fn stmts<T>(v: &[Stmt<T>]) -> impl Iterator<Item = (&T, ast::Span)> {
+    v.iter().filter_map(|s| s.node.as_ref().map(|n| (n, s.span)))
+}
+
+impl<'a> Lowerer<'a> {
+    fn loc(&self, file: u32, span: ast::Span) -> Location {
+        Location {
+            file: self
+                .inputs
+                .get(file as usize)
+                .map(|i| i.path.to_string())
+                .unwrap_or_default(),
+            start: span.start,
+            end: span.end,
+        }
+    }
+
+    fn span(file: u32, span: ast::Span) -> Span {
+        Span {
+            file,
+            start: span.start,
+            end: span.end,
+        }
+    }
+
+    fn items(&self) -> impl Iterator<Item = (u32, &'a ast::Item)> + 'a {
+        self.inputs
+            .iter()
+            .enumerate()
+            .flat_map(|(f, i)| i.file.items.iter().map(move |it| (f as u32, it)))
+    }
+
+    fn next_id(&mut self, kind: DeclKind) -> u32 {
+        let c = self.counts.entry(key_of(kind)).or_insert(0);
+        let id = *c;
+        *c += 1;
+        id
+    }
+
+    // ------------------------------------------------------------ declarations
+
+    fn declare(&mut self, kind: DeclKind, name: &ast::Ident, file: u32, std: bool) -> u32 {
+        // Zones start at 1: 0 is `external`.
+        let id = self.next_id(kind) + u32::from(kind == DeclKind::Zone);
+        self.ids.insert((file, name.span.start), id);
+        let decl = Decl {
+            kind,
+            id,
+            file,
+            span: name.span,
+            std,
+        };
+        match self.names.get(&name.name).copied() {
+            None => {
+                self.names.insert(name.name.clone(), decl);
+            }
+            Some(prev) if prev.std && !std => {
+                // A site definition shadows the standard library's.
+                self.names.insert(name.name.clone(), decl);
+            }
+            Some(prev) if !prev.std && std => {}
+            Some(prev) => {
+                let d = Diagnostic::error("E0102", format!("`{}` is defined more than once", name.name))
+                    .primary(self.loc(file, name.span), format!("second definition of `{}`", name.name))
+                    .secondary(
+                        self.loc(prev.file, prev.span),
+                        format!("first defined here as a {}", prev.kind.describe()),
+                    )
+                    .help("every zone, asset, conduit, service, role and other item needs a name of its own");
+                self.diags.push(d);
+            }
+        }
+        id
+    }
+
+    fn declare_all(&mut self) {
+        let mut site_count = 0;
+        let mut first_site: Option<(u32, ast::Span)> = None;
+        for (file, item) in self.items() {
+            let std = self.inputs.get(file as usize).is_some_and(|i| i.std);
+            match &item.kind {
+                ItemKind::Site(_) => {
+                    site_count += 1;
+                    if site_count == 1 {
+                        first_site = Some((file, item.span));
+                    } else if let Some((f0, s0)) = first_site {
+                        let d = Diagnostic::error("E0013", "a site is declared more than once")
+                            .primary(self.loc(file, item.span), "second `site`")
+                            .secondary(self.loc(f0, s0), "first `site` here")
+                            .help("all files of a site share one `site` item");
+                        self.diags.push(d);
+                    }
+                }
+                ItemKind::Const(c) => {
+                    self.declare(DeclKind::Const, &c.name, file, std);
+                }
+                ItemKind::Role(r) => {
+                    self.declare(DeclKind::Role, &r.name, file, std);
+                }
+                ItemKind::Service(s) => {
+                    self.declare(DeclKind::Service, &s.name, file, std);
+                }
+                ItemKind::Group(g) => {
+                    self.declare(DeclKind::Group, &g.name, file, std);
+                }
+                ItemKind::Zone(z) => {
+                    if z.name.name == "external" {
+                        let d = Diagnostic::error("E0104", "the zone `external` is built in and cannot be declared")
+                            .primary(self.loc(file, z.name.span), "declared here")
+                            .help("`external` already stands for every address no declared zone owns; give this zone another name");
+                        self.diags.push(d);
+                        continue;
+                    }
+                    self.declare(DeclKind::Zone, &z.name, file, std);
+                    for (stmt, _) in stmts(&z.stmts) {
+                        if let ast::ZoneStmt::Asset(a) = stmt {
+                            self.declare(DeclKind::Asset, &a.name, file, std);
+                        }
+                    }
+                }
+                ItemKind::Conduit(c) => {
+                    self.declare(DeclKind::Conduit, &c.name, file, std);
+                }
+                ItemKind::Device(d) => {
+                    let kind = match d.kind {
+                        ast::DeviceKind::Firewall => DeclKind::Firewall,
+                        ast::DeviceKind::Gateway => DeclKind::Gateway,
+                    };
+                    self.declare(kind, &d.name, file, std);
+                }
+                ItemKind::Link(k) => {
+                    self.declare(DeclKind::Link, &k.name, file, std);
+                }
+                ItemKind::WorkOrder(w) => {
+                    self.declare(DeclKind::WorkOrder, &w.name, file, std);
+                }
+                ItemKind::DataFlow(d) => {
+                    self.declare(DeclKind::DataFlow, &d.name, file, std);
+                }
+                _ => {}
+            }
+        }
+        let site_files = self.inputs.iter().any(|i| !i.std);
+        if site_count == 0 && site_files {
+            let file = self.inputs.iter().position(|i| !i.std).unwrap_or(0) as u32;
+            let d = Diagnostic::error("E0012", "no `site` is declared")
+                .primary(self.loc(file, ast::Span::default()), "this site has no `site` item")
+                .help("add `site \"Plant name\" { timezone \"Europe/Berlin\" }` to one of the site's files");
+            self.diags.push(d);
+        }
+    }
+
+    /// Whether this declaration is the one a name resolves to (not a shadowed or duplicate one).
+    fn is_live(&self, name: &ast::Ident, file: u32) -> bool {
+        self.names
+            .get(&name.name)
+            .is_some_and(|d| d.file == file && d.span == name.span)
+    }
+
+    fn id_of(&self, file: u32, name: &ast::Ident) -> u32 {
+        self.ids.get(&(file, name.span.start)).copied().unwrap_or(0)
+    }
+
+    /// Resolve a name expected to be one of `kinds`; reports undefined or wrong-kind names.
+    fn resolve(&mut self, file: u32, name: &ast::Ident, kinds: &[DeclKind]) -> Option<Decl> {
+        let what = kinds
+            .iter()
+            .map(|k| k.describe())
+            .collect::<Vec<_>>()
+            .join(" or ");
+        match self.names.get(&name.name).copied() {
+            Some(d) if kinds.contains(&d.kind) => Some(d),
+            Some(d) => {
+                let diag = Diagnostic::error(
+                    "E0103",
+                    format!("`{}` is a {}, but a {what} is expected here", name.name, d.kind.describe()),
+                )
+                .primary(self.loc(file, name.span), format!("expected a {what}"))
+                .secondary(self.loc(d.file, d.span), format!("`{}` is defined here", name.name));
+                let diag = match self.suggest(&name.name, kinds) {
+                    Some(h) => diag.help(h),
+                    None => diag,
+                };
+                self.diags.push(diag);
+                None
+            }
+            None => {
+                let diag = Diagnostic::error("E0101", format!("cannot find {what} `{}`", name.name))
+                    .primary(self.loc(file, name.span), "not defined");
+                let diag = match self.suggest(&name.name, kinds) {
+                    Some(h) => diag.help(h),
+                    None if kinds.contains(&DeclKind::Service) => {
+                        diag.help("standard services come with `use std.services`")
+                    }
+                    None => diag,
+                };
+                self.diags.push(diag);
+                None
+            }
+        }
+    }
+
+    fn suggest(&self, name: &str, kinds: &[DeclKind]) -> Option<String> {
+        let mut candidates: Vec<&str> = self
+            .names
+            .iter()
+            .filter(|(_, d)| kinds.contains(&d.kind))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        if kinds.contains(&DeclKind::Zone) {
+            candidates.push("external");
+        }
+        did_you_mean(name, candidates)
+    }
+
+    fn resolve_zone(&mut self, file: u32, name: &ast::Ident) -> Option<ZoneId> {
+        if name.name == "external" {
+            return Some(EXTERNAL);
+        }
+        self.resolve(file, name, &[DeclKind::Zone]).map(|d| ZoneId(d.id))
+    }
+
+    // ------------------------------------------------------------ site, constants, roles
+
+    fn lower_site(&mut self) {
+        for (file, item) in self.items() {
+            if let ItemKind::Site(s) = &item.kind {
+                if !self.policy.site.name.is_empty() {
+                    continue;
+                }
+                self.policy.site.name = s.name.value.clone();
+                self.policy.site.span = Self::span(file, item.span);
+                let mut tz = None;
+                for (stmt, span) in stmts(&s.stmts) {
+                    match stmt {
+                        ast::SiteStmt::Timezone(t) => {
+                            if !valid_timezone(&t.value) {
+                                let d = Diagnostic::error("E0014", format!("`{}` is not an IANA time zone name", t.value))
+                                    .primary(self.loc(file, t.span), "expected a name such as `Europe/Rotterdam` or `UTC`")
+                                    .help("work-order windows are evaluated in the site's time zone");
+                                self.diags.push(d);
+                            }
+                            tz = Some(t.value.clone());
+                            let _ = span;
+                        }
+                        ast::SiteStmt::Description(d) => self.policy.site.description = Some(d.value.clone()),
+                    }
+                }
+                match tz {
+                    Some(tz) => self.policy.site.timezone = tz,
+                    None => {
+                        let d = Diagnostic::error("E0014", format!("site `{}` has no time zone", s.name.value))
+                            .primary(self.loc(file, s.name.span), "no `timezone` in this site")
+                            .help("add `timezone \"Area/City\"`: work-order windows are local times");
+                        self.diags.push(d);
+                    }
+                }
+            }
+        }
+    }
+
+    fn lower_consts(&mut self) {
+        for (file, item) in self.items() {
+            if let ItemKind::Const(c) = &item.kind {
+                if !self.is_live(&c.name, file) {
+                    continue;
+                }
+                let value = match &c.value {
+                    ast::Value::Int(i) => Some(ConstValue::Int(i.value)),
+                    ast::Value::Str(_) => Some(ConstValue::Str),
+                    ast::Value::Ip(ip, _) => Some(ConstValue::Addr(AddrRange::single(ip.v6, ip.value))),
+                    ast::Value::Net(n, span) => Some(ConstValue::Net(self.cidr(file, *n, *span))),
+                    ast::Value::IpRange(a, b, span) => self.ip_range(file, *a, *b, *span).map(ConstValue::Addr),
+                };
+                if let Some(v) = value {
+                    self.consts.insert(c.name.name.clone(), v);
+                }
+            }
+        }
+    }
+
+    fn cidr(&mut self, file: u32, n: ast::NetLit, span: ast::Span) -> Cidr {
+        let (cidr, host_bits) = Cidr::new(n.addr.v6, n.addr.value, n.prefix);
+        if host_bits {
+            let d = Diagnostic::warning("W0301", format!("network `{n}` has host bits set"))
+                .primary(self.loc(file, span), format!("this is the network `{cidr}`"))
+                .help(format!("write `{cidr}`"));
+            self.diags.push(d);
+        }
+        cidr
+    }
+
+    fn ip_range(&mut self, file: u32, a: ast::IpLit, b: ast::IpLit, span: ast::Span) -> Option<AddrRange> {
+        if a.v6 != b.v6 || a.value > b.value {
+            let d = Diagnostic::error("E0207", format!("`{a}-{b}` is not an address range"))
+                .primary(self.loc(file, span), if a.v6 != b.v6 { "the two ends are of different address families" } else { "the first address is above the last" })
+                .help("write the lower address first, both of one family");
+            self.diags.push(d);
+            return None;
+        }
+        Some(AddrRange { v6: a.v6, lo: a.value, hi: b.value })
+    }
+
+    fn lower_roles(&mut self) {
+        for (file, item) in self.items() {
+            if let ItemKind::Role(r) = &item.kind {
+                self.policy.roles.push(ir::Role {
+                    name: r.name.name.clone(),
+                    title: title(&r.title),
+                    span: Self::span(file, item.span),
+                });
+            }
+        }
+    }
+
+    fn lower_protocols(&mut self) {
+        for (file, item) in self.items() {
+            let ItemKind::Protocol(p) = &item.kind else { continue };
+            let Some(family) = ProtocolFamily::from_name(&p.name.name) else {
+                let d = Diagnostic::error("E0210", format!("unknown protocol family `{}`", p.name.name))
+                    .primary(self.loc(file, p.name.span), "expected `modbus`, `dnp3` or `cip`");
+                self.diags.push(d);
+                continue;
+            };
+            let mut functions: Vec<ProtocolFunction> = Vec::new();
+            for (stmt, span) in stmts(&p.stmts) {
+                let want_service = family == ProtocolFamily::Cip;
+                if stmt.is_service != want_service {
+                    let (kw, other) = if want_service { ("service", "function") } else { ("function", "service") };
+                    let d = Diagnostic::error("E0204", format!("`{}` entries of `{}` are written `{kw}`", other, family.name()))
+                        .primary(self.loc(file, span), format!("write `{kw} {} = …`", stmt.name.name));
+                    self.diags.push(d);
+                    continue;
+                }
+                if stmt.code.value > family.max_code() {
+                    let d = Diagnostic::error("E0204", format!("code {} is out of range for {}", stmt.code.value, family.name()))
+                        .primary(self.loc(file, stmt.code.span), format!("at most {}", family.max_code()));
+                    self.diags.push(d);
+                    continue;
+                }
+                let access = match stmt.access.as_ref().map(|a| a.name.as_str()) {
+                    None | Some("other") => Access::Other,
+                    Some("read") => Access::Read,
+                    Some("write") => Access::Write,
+                    Some("diagnostic") => Access::Diagnostic,
+                    Some(other) => {
+                        let span = stmt.access.as_ref().map(|a| a.span).unwrap_or(span);
+                        let d = Diagnostic::error("E0204", format!("unknown access class `{other}`"))
+                            .primary(self.loc(file, span), "expected `read`, `write`, `diagnostic` or `other`");
+                        self.diags.push(d);
+                        Access::Other
+                    }
+                };
+                if let Some(prev) = functions.iter().find(|f| f.name == stmt.name.name) {
+                    let d = Diagnostic::error("E0102", format!("`{}` is defined more than once in `{}`", stmt.name.name, family.name()))
+                        .primary(self.loc(file, stmt.name.span), "second definition")
+                        .secondary(self.loc(prev.span.file, ast::Span { start: prev.span.start, end: prev.span.end }), "first definition");
+                    self.diags.push(d);
+                    continue;
+                }
+                functions.push(ProtocolFunction {
+                    name: stmt.name.name.clone(),
+                    code: stmt.code.value as u8,
+                    access,
+                    span: Self::span(file, stmt.name.span),
+                });
+            }
+            let protocol = ir::Protocol {
+                family,
+                title: title(&p.title),
+                functions,
+                span: Self::span(file, item.span),
+            };
+            let std = self.inputs.get(file as usize).is_some_and(|i| i.std);
+            // A site's catalogue replaces the standard one of the same family.
+            if std && self.protocols.contains_key(family.name()) {
+                continue;
+            }
+            self.protocols.insert(family.name().to_string(), protocol);
+        }
+        self.policy.protocols = self.protocols.values().cloned().collect();
+    }
+
+    // ------------------------------------------------------------ services
+
+    fn lower_services(&mut self) {
+        let mut services: Vec<(u32, &'a ast::Item, &'a ast::Service)> = Vec::new();
+        for (file, item) in self.items() {
+            if let ItemKind::Service(s) = &item.kind {
+                services.push((file, item, s));
+            }
+        }
+        for (file, item, s) in &services {
+            let file = *file;
+            let std = self.inputs.get(file as usize).is_some_and(|i| i.std);
+            let mut svc = ir::Service {
+                name: s.name.name.clone(),
+                title: title(&s.title),
+                transports: Vec::new(),
+                members: Vec::new(),
+                inspect: None,
+                integrity: false,
+                confidentiality: false,
+                broadcast: false,
+                multicast: false,
+                layer2: false,
+                std,
+                span: Self::span(file, item.span),
+            };
+            let live = self.is_live(&s.name, file);
+            match &s.def {
+                ast::ServiceDef::Ports(ports) => {
+                    for p in ports {
+                        if let Some(t) = self.port_spec(file, p) {
+                            svc.transports.push(t);
+                        }
+                    }
+                }
+                ast::ServiceDef::Group(members) => {
+                    for m in members {
+                        if let Some(d) = self.resolve(file, m, &[DeclKind::Service]) {
+                            svc.members.push(ServiceId(d.id));
+                        }
+                    }
+                }
+            }
+            for (stmt, _) in stmts(s.body.as_deref().unwrap_or(&[])) {
+                match stmt {
+                    ast::ServiceStmt::Inspect(name) => match ProtocolFamily::from_name(&name.name) {
+                        Some(f) if self.protocols.contains_key(f.name()) => svc.inspect = Some(f),
+                        _ => {
+                            let d = Diagnostic::error("E0210", format!("unknown protocol family `{}`", name.name))
+                                .primary(self.loc(file, name.span), "expected `modbus`, `dnp3` or `cip`");
+                            self.diags.push(d);
+                        }
+                    },
+                    ast::ServiceStmt::Provides(props) => {
+                        for (p, _) in props {
+                            match p {
+                                ast::Property::Integrity => svc.integrity = true,
+                                ast::Property::Confidentiality => svc.confidentiality = true,
+                            }
+                        }
+                    }
+                    ast::ServiceStmt::Broadcast => svc.broadcast = true,
+                    ast::ServiceStmt::Multicast => svc.multicast = true,
+                    ast::ServiceStmt::Layer2 => svc.layer2 = true,
+                    ast::ServiceStmt::Description(_) => {}
+                }
+            }
+            let _ = live;
+            self.policy.services.push(svc);
+        }
+        // Flatten groups' transports (cycles reported once).
+        let n = self.policy.services.len();
+        for i in 0..n {
+            let mut seen = vec![i];
+            let mut stack: Vec<usize> = self.policy.services.get(i).map(|s| s.members.iter().map(|m| m.index()).collect()).unwrap_or_default();
+            let mut transports = Vec::new();
+            let mut cycle = false;
+            while let Some(j) = stack.pop() {
+                if seen.contains(&j) {
+                    cycle |= j == i;
+                    continue;
+                }
+                seen.push(j);
+                if let Some(s) = self.policy.services.get(j) {
+                    transports.extend(s.transports.iter().copied());
+                    stack.extend(s.members.iter().map(|m| m.index()));
+                    let (local, inspect) = (s.is_local_only(), s.inspect);
+                    if let Some(me) = self.policy.services.get_mut(i) {
+                        me.layer2 |= local;
+                        if me.inspect.is_none() {
+                            me.inspect = inspect;
+                        }
+                    }
+                }
+            }
+            if cycle {
+                if let Some(s) = self.policy.services.get(i) {
+                    let d = Diagnostic::error("E0105", format!("service group `{}` contains itself", s.name))
+                        .primary(self.policy.location(s.span), "this group refers back to itself through its members");
+                    self.diags.push(d);
+                }
+            }
+            if let Some(me) = self.policy.services.get_mut(i) {
+                if !me.members.is_empty() {
+                    me.transports = transports;
+                    me.transports.sort();
+                    me.transports.dedup();
+                }
+            }
+        }
+    }
+
+    fn port_num(&mut self, file: u32, p: &ast::PortNum, max: u64, what: &str) -> Option<u64> {
+        let (value, span) = match p {
+            ast::PortNum::Int(i) => (i.value, i.span),
+            ast::PortNum::Const(name) => {
+                self.resolve(file, name, &[DeclKind::Const])?;
+                match self.consts.get(&name.name) {
+                    Some(ConstValue::Int(v)) => (*v, name.span),
+                    _ => {
+                        let d = Diagnostic::error("E0211", format!("constant `{}` is not a number", name.name))
+                            .primary(self.loc(file, name.span), format!("expected a {what}"));
+                        self.diags.push(d);
+                        return None;
+                    }
+                }
+            }
+        };
+        if value > max {
+            let d = Diagnostic::error("E0201", format!("{what} {value} is out of range"))
+                .primary(self.loc(file, span), format!("a {what} is at most {max}"));
+            self.diags.push(d);
+            return None;
+        }
+        Some(value)
+    }
+
+    fn port_spec(&mut self, file: u32, p: &ast::PortSpec) -> Option<Transport> {
+        let proto = p.proto.name.as_str();
+        let bad = |this: &mut Self, msg: &str, help: &str| {
+            let d = Diagnostic::error("E0201", format!("invalid port specification: {msg}"))
+                .primary(this.loc(file, p.span), msg.to_string())
+                .help(help.to_string());
+            this.diags.push(d);
+            None
+        };
+        match proto {
+            "tcp" | "udp" => {
+                let Some(first) = &p.first else {
+                    return bad(self, &format!("`{proto}` needs a port"), &format!("write `{proto}/502` or `{proto}/1024-65535`"));
+                };
+                if p.code.is_some() {
+                    return bad(self, "a port has no code", "the third part is only for ICMP codes");
+                }
+                let lo = self.port_num(file, first, 65535, "port")? as u16;
+                let hi = match &p.last {
+                    Some(l) => self.port_num(file, l, 65535, "port")? as u16,
+                    None => lo,
+                };
+                if lo > hi {
+                    return bad(self, "the port range is reversed", "write the lower port first");
+                }
+                Some(if proto == "tcp" { Transport::Tcp { lo, hi } } else { Transport::Udp { lo, hi } })
+            }
+            "icmp" | "icmpv6" => {
+                if p.last.is_some() {
+                    return bad(self, "ICMP types are not ranges", "write `icmp/TYPE` or `icmp/TYPE/CODE`");
+                }
+                let icmp_type = match &p.first {
+                    Some(f) => Some(self.port_num(file, f, 255, "ICMP type")? as u8),
+                    None => None,
+                };
+                let code = match &p.code {
+                    Some(c) => Some(self.port_num(file, c, 255, "ICMP code")? as u8),
+                    None => None,
+                };
+                Some(if proto == "icmp" { Transport::Icmp { icmp_type, code } } else { Transport::Icmpv6 { icmp_type, code } })
+            }
+            "proto" | "ethertype" => {
+                let Some(first) = &p.first else {
+                    return bad(self, &format!("`{proto}` needs a number"), &format!("write `{proto}/47`"));
+                };
+                if p.last.is_some() || p.code.is_some() {
+                    return bad(self, "a single number is expected", &format!("write `{proto}/N`"));
+                }
+                if proto == "proto" {
+                    let number = self.port_num(file, first, 255, "IP protocol number")? as u8;
+                    Some(Transport::Ip { number })
+                } else {
+                    let value = self.port_num(file, first, 65535, "ethertype")? as u16;
+                    Some(Transport::Ethertype { value })
+                }
+            }
+            other => {
+                let hint = did_you_mean(other, ["tcp", "udp", "icmp", "icmpv6", "proto", "ethertype"])
+                    .unwrap_or_else(|| "expected `tcp`, `udp`, `icmp`, `icmpv6`, `proto` or `ethertype`".into());
+                bad(self, &format!("unknown protocol `{other}`"), &hint)
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ zones and assets
+
+    fn level(&mut self, file: u32, level: &ast::Level) -> Option<SlVector> {
+        match level {
+            ast::Level::Scalar(i) => {
+                if i.value > 4 {
+                    let d = Diagnostic::error("E0202", format!("security level {} is out of range", i.value))
+                        .primary(self.loc(file, i.span), "security levels run from 0 to 4");
+                    self.diags.push(d);
+                    return None;
+                }
+                Some(SlVector::scalar(i.value as u8))
+            }
+            ast::Level::Vector(entries, span) => {
+                let mut out: [Option<u8>; 7] = [None; 7];
+                let mut ok = true;
+                for (fr, lvl) in entries {
+                    let Some(idx) = FR_NAMES.iter().position(|n| *n == fr.name) else {
+                        let hint = did_you_mean(&fr.name, FR_NAMES).unwrap_or_else(|| "the requirements are FR1 to FR7".into());
+                        let d = Diagnostic::error("E0203", format!("unknown foundational requirement `{}`", fr.name))
+                            .primary(self.loc(file, fr.span), "expected FR1 … FR7")
+                            .help(hint);
+                        self.diags.push(d);
+                        ok = false;
+                        continue;
+                    };
+                    if lvl.value > 4 {
+                        let d = Diagnostic::error("E0202", format!("security level {} is out of range", lvl.value))
+                            .primary(self.loc(file, lvl.span), "security levels run from 0 to 4");
+                        self.diags.push(d);
+                        ok = false;
+                        continue;
+                    }
+                    match out.get_mut(idx) {
+                        Some(slot @ None) => *slot = Some(lvl.value as u8),
+                        _ => {
+                            let d = Diagnostic::error("E0203", format!("`{}` is given twice", fr.name))
+                                .primary(self.loc(file, fr.span), "repeated here");
+                            self.diags.push(d);
+                            ok = false;
+                        }
+                    }
+                }
+                let missing: Vec<&str> = out
+                    .iter()
+                    .zip(FR_NAMES)
+                    .filter(|(v, _)| v.is_none())
+                    .map(|(_, n)| n)
+                    .collect();
+                if ok && !missing.is_empty() {
+                    let d = Diagnostic::error("E0203", format!("the security level vector lacks {}", missing.join(", ")))
+                        .primary(self.loc(file, *span), "all seven foundational requirements are needed")
+                        .help("write a scalar (`security_level 2`) when every FR has the same level");
+                    self.diags.push(d);
+                    ok = false;
+                }
+                ok.then(|| SlVector(out.map(|v| v.unwrap_or(0))))
+            }
+        }
+    }
+
+    /// An asset's or interface's address: a literal address or range, or a constant holding one.
+    fn asset_addr(&mut self, file: u32, ep: &ast::Endpoint) -> Option<AddrRange> {
+        match ep {
+            ast::Endpoint::Value(ast::Value::Ip(ip, _)) => Some(AddrRange::single(ip.v6, ip.value)),
+            ast::Endpoint::Value(ast::Value::IpRange(a, b, span)) => self.ip_range(file, *a, *b, *span),
+            ast::Endpoint::Name(n) => {
+                self.resolve(file, n, &[DeclKind::Const])?;
+                match self.consts.get(&n.name) {
+                    Some(ConstValue::Addr(r)) => Some(*r),
+                    _ => {
+                        let d = Diagnostic::error("E0211", format!("constant `{}` is not an address", n.name))
+                            .primary(self.loc(file, n.span), "expected an address or an address range");
+                        self.diags.push(d);
+                        None
+                    }
+                }
+            }
+            other => {
+                let d = Diagnostic::error("E0207", "an asset has an address or an address range")
+                    .primary(self.loc(file, other.span()), "not an address")
+                    .help("write `at 10.40.0.11` or `at 10.40.0.100-10.40.0.120`; a network belongs to a zone");
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
+    fn lower_zones(&mut self) {
+        // Ids were handed out in declaration order, so pushing in the same order keeps them.
+        for (file, item) in self.items() {
+            let ItemKind::Zone(z) = &item.kind else { continue };
+            if z.name.name == "external" {
+                continue;
+            }
+            let zone_id = ZoneId(self.id_of(file, &z.name));
+            let mut zone = ir::Zone {
+                name: z.name.name.clone(),
+                title: title(&z.title),
+                description: None,
+                security_level: SlVector::scalar(0),
+                networks: Vec::new(),
+                assets: Vec::new(),
+                builtin: false,
+                span: Self::span(file, item.span),
+            };
+            let mut level_seen = false;
+            for (stmt, span) in stmts(&z.stmts) {
+                match stmt {
+                    ast::ZoneStmt::Description(d) => zone.description = Some(d.value.clone()),
+                    ast::ZoneStmt::SecurityLevel(l) => {
+                        level_seen = true;
+                        if let Some(v) = self.level(file, l) {
+                            zone.security_level = v;
+                        }
+                    }
+                    ast::ZoneStmt::Network(ep) => match ep {
+                        ast::Endpoint::Value(ast::Value::Net(n, span)) => {
+                            let c = self.cidr(file, *n, *span);
+                            zone.networks.push(c);
+                        }
+                        ast::Endpoint::Name(n) => {
+                            if self.resolve(file, n, &[DeclKind::Const]).is_some() {
+                                match self.consts.get(&n.name) {
+                                    Some(ConstValue::Net(c)) => zone.networks.push(*c),
+                                    _ => {
+                                        let d = Diagnostic::error("E0211", format!("constant `{}` is not a network", n.name))
+                                            .primary(self.loc(file, n.span), "expected a network such as `10.40.0.0/24`");
+                                        self.diags.push(d);
+                                    }
+                                }
+                            }
+                        }
+                        other => {
+                            let d = Diagnostic::error("E0207", "a zone network is written as `address/prefix`")
+                                .primary(self.loc(file, other.span()), "not a network")
+                                .help("write `network 10.40.0.0/24`");
+                            self.diags.push(d);
+                        }
+                    },
+                    ast::ZoneStmt::Asset(a) => {
+                        let asset_id = AssetId(self.id_of(file, &a.name));
+                        let asset = self.lower_asset(file, zone_id, a, span);
+                        zone.assets.push(asset_id);
+                        self.policy.assets.push(asset);
+                    }
+                }
+            }
+            if !level_seen {
+                let d = Diagnostic::error("E0202", format!("zone `{}` has no security level", z.name.name))
+                    .primary(self.loc(file, z.name.span), "no `security_level` in this zone")
+                    .help("every zone needs a target security level SL-T, e.g. `security_level 2`");
+                self.diags.push(d);
+            }
+            if zone.networks.is_empty() {
+                let d = Diagnostic::error("E0306", format!("zone `{}` has no network", z.name.name))
+                    .primary(self.loc(file, z.name.span), "no `network` in this zone")
+                    .help("a zone owns one or more networks, e.g. `network 10.40.0.0/24`");
+                self.diags.push(d);
+            }
+            self.policy.zones.push(zone);
+        }
+    }
+
+    fn lower_asset(&mut self, file: u32, zone: ZoneId, a: &ast::Asset, span: ast::Span) -> ir::Asset {
+        let addr = self.asset_addr(file, &a.addr).unwrap_or(AddrRange::single(false, 0));
+        let mut asset = ir::Asset {
+            name: a.name.name.clone(),
+            title: title(&a.title),
+            description: None,
+            zone,
+            addr,
+            kind: None,
+            capability: None,
+            interfaces: Vec::new(),
+            bridge: false,
+            compensating: Vec::new(),
+            span: Self::span(file, span),
+        };
+        for (stmt, sspan) in stmts(a.body.as_deref().unwrap_or(&[])) {
+            match stmt {
+                ast::AssetStmt::Kind(k) => {
+                    if ASSET_KINDS.contains(&k.name.as_str()) {
+                        asset.kind = Some(k.name.clone());
+                    } else {
+                        let hint = did_you_mean(&k.name, ASSET_KINDS.iter().copied())
+                            .unwrap_or_else(|| format!("known kinds: {}", ASSET_KINDS.join(", ")));
+                        let d = Diagnostic::error("E0205", format!("unknown asset kind `{}`", k.name))
+                            .primary(self.loc(file, k.span), "not an asset kind")
+                            .help(hint);
+                        self.diags.push(d);
+                    }
+                }
+                ast::AssetStmt::Capability(l) => asset.capability = self.level(file, l),
+                ast::AssetStmt::Interface { zone, addr } => {
+                    let z = self.resolve_zone(file, zone);
+                    let r = self.asset_addr(file, addr);
+                    if let (Some(z), Some(r)) = (z, r) {
+                        asset.interfaces.push(AssetInterface { zone: z, addr: r, span: Self::span(file, sspan) });
+                    }
+                }
+                ast::AssetStmt::Bridge(_) => asset.bridge = true,
+                ast::AssetStmt::Description(d) => asset.description = Some(d.value.clone()),
+                ast::AssetStmt::Compensating(body, cspan) => {
+                    let c = self.compensating(file, body, *cspan);
+                    asset.compensating.push(c);
+                }
+            }
+        }
+        asset
+    }
+
+    fn compensating(&mut self, file: u32, body: &[Stmt<ast::CompStmt>], span: ast::Span) -> CompensatingControl {
+        let mut c = CompensatingControl {
+            covers: Vec::new(),
+            relies_on: None,
+            because: None,
+            owner: None,
+            expires: None,
+            span: Self::span(file, span),
+        };
+        for (stmt, _) in stmts(body) {
+            match stmt {
+                ast::CompStmt::Covers(frs) => {
+                    for fr in frs {
+                        match FR_NAMES.iter().position(|n| *n == fr.name) {
+                            Some(i) => c.covers.push(i as u8),
+                            None => {
+                                let hint = did_you_mean(&fr.name, FR_NAMES).unwrap_or_else(|| "the requirements are FR1 to FR7".into());
+                                let d = Diagnostic::error("E0203", format!("unknown foundational requirement `{}`", fr.name))
+                                    .primary(self.loc(file, fr.span), "expected FR1 … FR7")
+                                    .help(hint);
+                                self.diags.push(d);
+                            }
+                        }
+                    }
+                }
+                ast::CompStmt::ReliesOn(r) => {
+                    c.relies_on = match r {
+                        ast::Reliance::Gateway(n) => self.reliance_device(file, n, DeclKind::Gateway).map(Reliance::Gateway),
+                        ast::Reliance::Firewall(n) => self.reliance_device(file, n, DeclKind::Firewall).map(Reliance::Firewall),
+                        ast::Reliance::Conduit(n) => self.resolve(file, n, &[DeclKind::Conduit]).map(|d| Reliance::Conduit(ConduitId(d.id))),
+                        ast::Reliance::Isolation(_) => Some(Reliance::Isolation),
+                    };
+                }
+                ast::CompStmt::Because(s) => c.because = Some(s.value.clone()),
+                ast::CompStmt::Owner(s) => c.owner = Some(s.value.clone()),
+                ast::CompStmt::Expires((y, m, d), _) => c.expires = Some(format!("{y:04}-{m:02}-{d:02}")),
+            }
+        }
+        c.covers.sort();
+        c.covers.dedup();
+        c
+    }
+
+    /// `relies_on gateway X` must name a gateway (E0602 when it names something else).
+    fn reliance_device(&mut self, file: u32, name: &ast::Ident, want: DeclKind) -> Option<DeviceId> {
+        match self.names.get(&name.name).copied() {
+            Some(d) if d.kind == want => Some(DeviceId(d.id)),
+            Some(d) => {
+                let diag = Diagnostic::error("E0602", format!("the compensating control relies on {} `{}`, which is a {}", want.describe(), name.name, d.kind.describe()))
+                    .primary(self.loc(file, name.span), format!("not a {}", want.describe()))
+                    .secondary(self.loc(d.file, d.span), "defined here");
+                self.diags.push(diag);
+                None
+            }
+            None => {
+                let diag = Diagnostic::error("E0602", format!("the compensating control relies on {} `{}`, which does not exist", want.describe(), name.name))
+                    .primary(self.loc(file, name.span), "nothing of that name");
+                let diag = match self.suggest(&name.name, &[want]) {
+                    Some(h) => diag.help(h),
+                    None => diag,
+                };
+                self.diags.push(diag);
+                None
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ groups and endpoints
+
+    fn lower_groups(&mut self) {
+        let mut groups: Vec<(u32, &'a ast::Item, &'a ast::Group)> = Vec::new();
+        for (file, item) in self.items() {
+            if let ItemKind::Group(g) = &item.kind {
+                groups.push((file, item, g));
+            }
+        }
+        // Placeholders first so that members can refer to groups declared later.
+        for (file, item, g) in &groups {
+            self.policy.groups.push(ir::Group {
+                name: g.name.name.clone(),
+                members: Vec::new(),
+                addrs: Vec::new(),
+                span: Self::span(*file, item.span),
+            });
+        }
+        for (idx, (file, _, g)) in groups.iter().enumerate() {
+            self.resolving_groups.push(idx as u32);
+            let mut members = Vec::new();
+            for m in &g.members {
+                if let Some(ep) = self.endpoint(*file, m, None) {
+                    members.push(ep);
+                }
+            }
+            self.resolving_groups.pop();
+            let addrs = merge(members.iter().flat_map(|m| m.addrs.iter().copied()).collect());
+            self.resolved_groups.insert(idx as u32, addrs.clone());
+            if let Some(grp) = self.policy.groups.get_mut(idx) {
+                grp.members = members;
+                grp.addrs = addrs;
+            }
+        }
+    }
+
+    fn group_addrs(&mut self, id: u32, file: u32, name: &ast::Ident) -> Vec<AddrRange> {
+        if let Some(a) = self.resolved_groups.get(&id) {
+            return a.clone();
+        }
+        if self.resolving_groups.contains(&id) {
+            let d = Diagnostic::error("E0105", format!("group `{}` contains itself", name.name))
+                .primary(self.loc(file, name.span), "this member refers back to the group being defined");
+            self.diags.push(d);
+            return Vec::new();
+        }
+        // A group used before its own turn: resolve it now.
+        let group = self.items().find_map(|(f, it)| match &it.kind {
+            ItemKind::Group(g) if self.is_live(&g.name, f) && self.names.get(&g.name.name).is_some_and(|d| d.id == id) => Some((f, g)),
+            _ => None,
+        });
+        let Some((gfile, g)) = group else { return Vec::new() };
+        self.resolving_groups.push(id);
+        let mut addrs = Vec::new();
+        for m in &g.members {
+            if let Some(ep) = self.endpoint(gfile, m, None) {
+                addrs.extend(ep.addrs);
+            }
+        }
+        self.resolving_groups.pop();
+        let addrs = merge(addrs);
+        self.resolved_groups.insert(id, addrs.clone());
+        addrs
+    }
+
+    fn external_addrs(&self) -> Vec<AddrRange> {
+        let owned = merge(
+            self.policy
+                .zones
+                .iter()
+                .flat_map(|z| z.networks.iter().map(|n| n.range()))
+                .collect(),
+        );
+        complement(&owned)
+    }
+
+    fn zone_addrs(&self, zone: ZoneId) -> Vec<AddrRange> {
+        if zone == EXTERNAL {
+            return self.external_addrs();
+        }
+        merge(
+            self.policy
+                .zone(zone)
+                .map(|z| z.networks.iter().map(|n| n.range()).collect())
+                .unwrap_or_default(),
+        )
+    }
+
+    /// Resolve a rule endpoint, group member or scope entry. `side` is the zone `any` means.
+    fn endpoint(&mut self, file: u32, ep: &ast::Endpoint, side: Option<ZoneId>) -> Option<Endpoint> {
+        let span = Self::span(file, ep.span());
+        match ep {
+            ast::Endpoint::Any(s) => {
+                let Some(zone) = side else {
+                    let d = Diagnostic::error("E0103", "`any` is only meaningful in a conduit rule")
+                        .primary(self.loc(file, *s), "name the zones or assets instead");
+                    self.diags.push(d);
+                    return None;
+                };
+                Some(Endpoint { label: "any".into(), target: EndpointRef::Any, addrs: self.zone_addrs(zone), span })
+            }
+            ast::Endpoint::Value(v) => {
+                let addrs = match v {
+                    ast::Value::Ip(ip, _) => vec![AddrRange::single(ip.v6, ip.value)],
+                    ast::Value::Net(n, s) => vec![self.cidr(file, *n, *s).range()],
+                    ast::Value::IpRange(a, b, s) => vec![self.ip_range(file, *a, *b, *s)?],
+                    ast::Value::Int(_) | ast::Value::Str(_) => {
+                        let d = Diagnostic::error("E0207", "expected an address, a network or a name")
+                            .primary(self.loc(file, v.span()), "not an address");
+                        self.diags.push(d);
+                        return None;
+                    }
+                };
+                Some(Endpoint { label: label_of(self.inputs, file, ep.span()), target: EndpointRef::Literal, addrs, span })
+            }
+            ast::Endpoint::Name(n) => {
+                if n.name == "external" {
+                    return Some(Endpoint { label: "external".into(), target: EndpointRef::Zone(EXTERNAL), addrs: self.external_addrs(), span });
+                }
+                let d = self.resolve(file, n, &[DeclKind::Asset, DeclKind::Zone, DeclKind::Group, DeclKind::Const])?;
+                let (target, addrs) = match d.kind {
+                    DeclKind::Asset => {
+                        let a = self.policy.asset(AssetId(d.id))?;
+                        // A bridge asset is addressed by its interface in the side's zone.
+                        let addr = match side {
+                            Some(z) if a.zone != z => a.interfaces.iter().find(|i| i.zone == z).map(|i| i.addr).unwrap_or(a.addr),
+                            _ => a.addr,
+                        };
+                        (EndpointRef::Asset(AssetId(d.id)), vec![addr])
+                    }
+                    DeclKind::Zone => (EndpointRef::Zone(ZoneId(d.id)), self.zone_addrs(ZoneId(d.id))),
+                    DeclKind::Group => (EndpointRef::Group(GroupId(d.id)), self.group_addrs(d.id, file, n)),
+                    _ => match self.consts.get(&n.name) {
+                        Some(ConstValue::Addr(r)) => (EndpointRef::Literal, vec![*r]),
+                        Some(ConstValue::Net(c)) => (EndpointRef::Literal, vec![c.range()]),
+                        _ => {
+                            let d = Diagnostic::error("E0211", format!("constant `{}` is not an address", n.name))
+                                .primary(self.loc(file, n.span), "expected an address, a network or a range");
+                            self.diags.push(d);
+                            return None;
+                        }
+                    },
+                };
+                Some(Endpoint { label: n.name.clone(), target, addrs, span })
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ topology
+
+    fn lower_devices_and_links(&mut self) {
+        for (file, item) in self.items() {
+            match &item.kind {
+                ItemKind::Device(d) => {
+                    let kind = match d.kind {
+                        ast::DeviceKind::Firewall => DeviceKind::Firewall,
+                        ast::DeviceKind::Gateway => DeviceKind::Gateway,
+                    };
+                    let mut dev = ir::Device {
+                        name: d.name.name.clone(),
+                        title: title(&d.title),
+                        description: None,
+                        kind,
+                        target: None,
+                        interfaces: Vec::new(),
+                        inline: false,
+                        span: Self::span(file, item.span),
+                    };
+                    for (stmt, sspan) in stmts(&d.stmts) {
+                        match stmt {
+                            ast::DeviceStmt::Target(t) => match Target::from_name(&t.name) {
+                                Some(target) if target.fits(kind) => dev.target = Some(target),
+                                Some(target) => {
+                                    let diag = Diagnostic::error("E0206", format!("a {} cannot have the target `{}`", kind_name(kind), target.name()))
+                                        .primary(self.loc(file, t.span), "wrong kind of target")
+                                        .help(if kind == DeviceKind::Firewall { "firewalls take `nftables`, `iptables` or `cisco_ios`" } else { "gateways take `suricata` or `allowlist_json`" });
+                                    self.diags.push(diag);
+                                }
+                                None => {
+                                    let hint = did_you_mean(&t.name, ["nftables", "iptables", "cisco_ios", "suricata", "allowlist_json"])
+                                        .unwrap_or_else(|| "targets: nftables, iptables, cisco_ios (firewalls); suricata, allowlist_json (gateways)".into());
+                                    let diag = Diagnostic::error("E0206", format!("unknown target `{}`", t.name))
+                                        .primary(self.loc(file, t.span), "not a target")
+                                        .help(hint);
+                                    self.diags.push(diag);
+                                }
+                            },
+                            ast::DeviceStmt::Interface { name, faces } => {
+                                let faces: Vec<ZoneId> = faces.iter().filter_map(|z| self.resolve_zone(file, z)).collect();
+                                if let Some(prev) = dev.interfaces.iter().find(|i| i.name == name.value) {
+                                    let diag = Diagnostic::error("E0102", format!("interface \"{}\" is declared twice on `{}`", name.value, d.name.name))
+                                        .primary(self.loc(file, name.span), "second declaration")
+                                        .secondary(self.policy.location(prev.span), "first declaration");
+                                    self.diags.push(diag);
+                                    continue;
+                                }
+                                if !valid_interface_name(&name.value) {
+                                    let diag = Diagnostic::error("E0208", format!("\"{}\" is not a usable interface name", name.value.escape_debug()))
+                                        .primary(self.loc(file, name.span), "interface names are 1-32 characters of letters, digits, `.`, `-`, `_` and `/`")
+                                        .help("the name is written into firewall rulesets as it is");
+                                    self.diags.push(diag);
+                                    continue;
+                                }
+                                dev.interfaces.push(DeviceInterface { name: name.value.clone(), faces, span: Self::span(file, sspan) });
+                            }
+                            ast::DeviceStmt::Inline(a, b) => {
+                                let za = self.resolve_zone(file, a);
+                                let zb = self.resolve_zone(file, b);
+                                if let (Some(za), Some(zb)) = (za, zb) {
+                                    dev.inline = true;
+                                    for (z, ident) in [(za, a), (zb, b)] {
+                                        dev.interfaces.push(DeviceInterface { name: ident.name.clone(), faces: vec![z], span: Self::span(file, sspan) });
+                                    }
+                                }
+                            }
+                            ast::DeviceStmt::Description(s) => dev.description = Some(s.value.clone()),
+                        }
+                    }
+                    if dev.target.is_none() && !self.diags.iter().any(|x| x.code == "E0206" && x.primary_location().is_some_and(|l| l.start >= item.span.start && l.end <= item.span.end)) {
+                        let diag = Diagnostic::error("E0206", format!("{} `{}` has no target", kind_name(kind), d.name.name))
+                            .primary(self.loc(file, d.name.span), "no `target` here")
+                            .help(if kind == DeviceKind::Firewall { "add `target nftables` (or `iptables`, `cisco_ios`)" } else { "add `target suricata` (or `allowlist_json`)" });
+                        self.diags.push(diag);
+                    }
+                    self.policy.devices.push(dev);
+                }
+                ItemKind::Link(k) => {
+                    let zones: Vec<ZoneId> = k.zones.iter().filter_map(|z| self.resolve_zone(file, z)).collect();
+                    self.policy.links.push(ir::Link { name: k.name.name.clone(), title: title(&k.title), zones, span: Self::span(file, item.span) });
+                }
+                _ => {}
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ conduits and rules
+
+    fn lower_conduits(&mut self) {
+        for (file, item) in self.items() {
+            let ItemKind::Conduit(c) = &item.kind else { continue };
+            let conduit_id = ConduitId(self.policy.conduits.len() as u32);
+            let from = self.resolve_zone(file, &c.from).unwrap_or(EXTERNAL);
+            let to = self.resolve_zone(file, &c.to).unwrap_or(EXTERNAL);
+            let mut conduit = ir::Conduit {
+                name: c.name.name.clone(),
+                title: title(&c.title),
+                description: None,
+                from,
+                to,
+                bidirectional: c.bidirectional,
+                unidirectional: false,
+                log: false,
+                security_level: None,
+                rules: Vec::new(),
+                span: Self::span(file, item.span),
+            };
+            let zones_ok = self.names.get(&c.from.name).is_some() || c.from.name == "external";
+            let zones_ok = zones_ok && (self.names.get(&c.to.name).is_some() || c.to.name == "external");
+            if from == to && zones_ok {
+                let d = Diagnostic::error("E0406", format!("conduit `{}` goes from zone `{}` to itself", c.name.name, c.from.name))
+                    .primary(self.loc(file, c.from.span.to(c.to.span)), "both ends are the same zone")
+                    .help("inside a zone hosts reach each other freely; a conduit joins two different zones");
+                self.diags.push(d);
+            }
+            let mut index = 0u32;
+            for (stmt, _) in stmts(&c.stmts) {
+                match stmt {
+                    ast::ConduitStmt::SecurityLevel(l) => conduit.security_level = self.level(file, l),
+                    ast::ConduitStmt::Log(_) => conduit.log = true,
+                    ast::ConduitStmt::Unidirectional(_) => conduit.unidirectional = true,
+                    ast::ConduitStmt::Description(d) => conduit.description = Some(d.value.clone()),
+                    ast::ConduitStmt::Allow(rule) => {
+                        if let Some(r) = self.rule(file, conduit_id, index, &conduit, rule) {
+                            conduit.rules.push(RuleId(self.policy.rules.len() as u32));
+                            self.policy.rules.push(r);
+                        }
+                        index += 1;
+                    }
+                }
+            }
+            self.policy.conduits.push(conduit);
+        }
+    }
+
+    fn rule(&mut self, file: u32, conduit_id: ConduitId, index: u32, c: &ir::Conduit, rule: &ast::Rule) -> Option<Rule> {
+        let (from, to) = (c.from, c.to);
+        // For `<->`, the direction is decided by where the source lies.
+        let src_side = if c.bidirectional {
+            match self.endpoint_zone_hint(&rule.src) {
+                Some(z) if z == to => to,
+                _ => from,
+            }
+        } else {
+            from
+        };
+        let dst_side = if src_side == from { to } else { from };
+        let src = self.endpoint(file, &rule.src, Some(src_side));
+        let dst = self.endpoint(file, &rule.dst, Some(dst_side));
+        let mut services = Vec::new();
+        for s in &rule.services {
+            if let Some(d) = self.resolve(file, s, &[DeclKind::Service]) {
+                services.push(ServiceId(d.id));
+            }
+        }
+        let workorder = match &rule.when {
+            Some(w) => Some(WorkOrderId(self.resolve(file, w, &[DeclKind::WorkOrder])?.id)),
+            None => None,
+        };
+        let fields = match &rule.constraints {
+            Some(cs) => self.constraints(file, cs, &services, rule),
+            None => None,
+        };
+        let (src, dst) = (src?, dst?);
+        for (ep, side, what) in [(&src, src_side, "source"), (&dst, dst_side, "destination")] {
+            if !self.addrs_in_zone(&ep.addrs, side) {
+                let zone = self.policy.zone_name(side).to_string();
+                let code = if what == "source" { "E0401" } else { "E0402" };
+                let mut d = Diagnostic::error(code, format!("the {what} `{}` is not in zone `{zone}`", ep.label))
+                    .primary(self.policy.location(ep.span), format!("outside `{zone}`"))
+                    .secondary(self.policy.location(c.span), format!("conduit `{}` runs {} {} {}", c.name, self.policy.zone_name(from), if c.bidirectional { "<->" } else { "->" }, self.policy.zone_name(to)));
+                d = if c.bidirectional {
+                    d.help("in a `<->` conduit each rule goes from one of its zones to the other")
+                } else if self.addrs_in_zone(&ep.addrs, if side == from { to } else { from }) {
+                    d.help("this rule goes against the conduit's direction; write a conduit the other way or use `<->`")
+                } else {
+                    d.help("a conduit rule may only name hosts of the two zones it joins")
+                };
+                self.diags.push(d);
+            }
+        }
+        Some(Rule {
+            conduit: conduit_id,
+            index,
+            from: src_side,
+            to: dst_side,
+            src,
+            dst,
+            services,
+            fields,
+            workorder,
+            span: Self::span(file, rule.span),
+        })
+    }
+
+    /// Which zone a named endpoint belongs to, before full resolution (for `<->`).
+    fn endpoint_zone_hint(&self, ep: &ast::Endpoint) -> Option<ZoneId> {
+        match ep {
+            ast::Endpoint::Name(n) if n.name == "external" => Some(EXTERNAL),
+            ast::Endpoint::Name(n) => match self.names.get(&n.name) {
+                Some(d) if d.kind == DeclKind::Asset => self.policy.asset(AssetId(d.id)).map(|a| a.zone),
+                Some(d) if d.kind == DeclKind::Zone => Some(ZoneId(d.id)),
+                Some(d) if d.kind == DeclKind::Group => self
+                    .resolved_groups
+                    .get(&d.id)
+                    .and_then(|a| a.first())
+                    .map(|r| self.policy.zone_of(AddrRange::single(r.v6, r.lo))),
+                Some(d) if d.kind == DeclKind::Const => match self.consts.get(&n.name) {
+                    Some(ConstValue::Addr(r)) => Some(self.policy.zone_of(AddrRange::single(r.v6, r.lo))),
+                    Some(ConstValue::Net(c)) => Some(self.policy.zone_of(AddrRange::single(c.v6, c.addr))),
+                    _ => None,
+                },
+                _ => None,
+            },
+            ast::Endpoint::Value(v) => match v {
+                ast::Value::Ip(ip, _) => Some(self.policy.zone_of(AddrRange::single(ip.v6, ip.value))),
+                ast::Value::Net(n, _) => Some(self.policy.zone_of(AddrRange::single(n.addr.v6, n.addr.value))),
+                ast::Value::IpRange(a, _, _) => Some(self.policy.zone_of(AddrRange::single(a.v6, a.value))),
+                _ => None,
+            },
+            ast::Endpoint::Any(_) => None,
+        }
+    }
+
+    fn addrs_in_zone(&self, addrs: &[AddrRange], zone: ZoneId) -> bool {
+        if zone == EXTERNAL {
+            let owned: Vec<AddrRange> = self.policy.zones.iter().flat_map(|z| z.networks.iter().map(|n| n.range())).collect();
+            return addrs.iter().all(|a| !owned.iter().any(|o| o.overlaps(a)));
+        }
+        let nets = self.zone_addrs(zone);
+        addrs.iter().all(|a| nets.iter().any(|n| n.contains(a)))
+    }
+
+    fn constraints(&mut self, file: u32, cs: &[Stmt<ast::Constraint>], services: &[ServiceId], rule: &ast::Rule) -> Option<FieldConstraints> {
+        let families: Vec<Option<ProtocolFamily>> = self.policy.leaf_services(services).iter().map(|s| self.policy.service(*s).and_then(|s| s.inspect)).collect();
+        let family = match families.first().copied().flatten() {
+            Some(f) if families.iter().all(|x| *x == Some(f)) => f,
+            _ => {
+                let names: Vec<String> = rule.services.iter().map(|s| format!("`{}`", s.name)).collect();
+                let span = cs.first().map(|s| s.span).unwrap_or(rule.span);
+                let d = Diagnostic::error("E0208", format!("protocol constraints on {} which cannot be inspected", names.join(", ")))
+                    .primary(self.loc(file, span), "constraints need a service with `inspect modbus`, `dnp3` or `cip`")
+                    .help("protocol fields exist only for Modbus, DNP3 and CIP services; write one rule per protocol");
+                if !services.is_empty() {
+                    self.diags.push(d);
+                }
+                return None;
+            }
+        };
+        let catalogue = self.protocols.get(family.name()).cloned();
+        let mut fc = FieldConstraints { family, functions: Vec::new(), units: Vec::new(), registers: Vec::new(), span: Self::span(file, cs.first().map(|s| s.span).unwrap_or(rule.span)) };
+        for (c, span) in stmts(cs) {
+            let key = c.key.name.as_str();
+            if !family.keys().contains(&key) {
+                let keys: Vec<String> = family.keys().iter().map(|k| format!("`{k}`")).collect();
+                let d = Diagnostic::error("E0208", format!("`{}` is not a field of {}", key, family.name()))
+                    .primary(self.loc(file, c.key.span), format!("{} constraints are {}", family.name(), keys.join(", ")));
+                let d = match did_you_mean(key, family.keys().iter().copied()) {
+                    Some(h) => d.help(h),
+                    None => d,
+                };
+                self.diags.push(d);
+                continue;
+            }
+            for v in &c.values {
+                match key {
+                    "function" | "service" => self.function_value(file, family, catalogue.as_ref(), v, &mut fc.functions),
+                    "unit" => {
+                        if let Some(r) = self.range_value(file, v, 255, "unit id") {
+                            fc.units.push(r);
+                        }
+                    }
+                    _ => {
+                        if let Some(r) = self.range_value(file, v, 65535, "register address") {
+                            fc.registers.push(r);
+                        }
+                    }
+                }
+            }
+            let _ = span;
+        }
+        fc.functions.sort_by_key(|f| f.code);
+        fc.functions.dedup_by_key(|f| f.code);
+        fc.units.sort();
+        fc.registers.sort();
+        Some(fc)
+    }
+
+    fn function_value(&mut self, file: u32, family: ProtocolFamily, catalogue: Option<&ir::Protocol>, v: &ast::ListValue, out: &mut Vec<NamedCode>) {
+        let lookup_code = |code: u8| catalogue.and_then(|c| c.functions.iter().find(|f| f.code == code));
+        match v {
+            ast::ListValue::Name(n) => match catalogue.and_then(|c| c.functions.iter().find(|f| f.name == n.name)) {
+                Some(f) => out.push(NamedCode { code: f.code, name: Some(f.name.clone()), access: Some(f.access) }),
+                None => {
+                    let hint = catalogue.and_then(|c| did_you_mean(&n.name, c.functions.iter().map(|f| f.name.as_str())));
+                    let d = Diagnostic::error("E0204", format!("unknown {} function `{}`", family.name(), n.name))
+                        .primary(self.loc(file, n.span), format!("not in the {} catalogue", family.name()));
+                    let d = match hint {
+                        Some(h) => d.help(h),
+                        None => d.help("write the function's number, or add it to the site's `protocol` catalogue"),
+                    };
+                    self.diags.push(d);
+                }
+            },
+            ast::ListValue::Int(i) => {
+                if i.value > family.max_code() {
+                    let d = Diagnostic::error("E0204", format!("function code {} is out of range for {}", i.value, family.name()))
+                        .primary(self.loc(file, i.span), format!("at most {}", family.max_code()));
+                    self.diags.push(d);
+                    return;
+                }
+                let code = i.value as u8;
+                let f = lookup_code(code);
+                out.push(NamedCode { code, name: f.map(|f| f.name.clone()), access: f.map(|f| f.access) });
+            }
+            ast::ListValue::Range(a, b) => {
+                if a.value > b.value || b.value > family.max_code() {
+                    let d = Diagnostic::error("E0204", format!("function codes {}-{} are not a valid range for {}", a.value, b.value, family.name()))
+                        .primary(self.loc(file, a.span.to(b.span)), format!("codes run from 0 to {}, lower first", family.max_code()));
+                    self.diags.push(d);
+                    return;
+                }
+                for code in a.value..=b.value {
+                    let code = code as u8;
+                    let f = lookup_code(code);
+                    out.push(NamedCode { code, name: f.map(|f| f.name.clone()), access: f.map(|f| f.access) });
+                }
+            }
+        }
+    }
+
+    fn range_value(&mut self, file: u32, v: &ast::ListValue, max: u64, what: &str) -> Option<(u16, u16)> {
+        let (lo, hi, span) = match v {
+            ast::ListValue::Int(i) => (i.value, i.value, i.span),
+            ast::ListValue::Range(a, b) => (a.value, b.value, a.span.to(b.span)),
+            ast::ListValue::Name(n) => {
+                let d = Diagnostic::error("E0204", format!("a {what} is a number, not `{}`", n.name))
+                    .primary(self.loc(file, n.span), "expected a number or a range such as `0-99`");
+                self.diags.push(d);
+                return None;
+            }
+        };
+        if lo > hi || hi > max {
+            let d = Diagnostic::error("E0204", format!("{what} {lo}-{hi} is out of range"))
+                .primary(self.loc(file, span), format!("a {what} runs from 0 to {max}, lower first"));
+            self.diags.push(d);
+            return None;
+        }
+        Some((lo as u16, hi as u16))
+    }
+
+    // ------------------------------------------------------------ work orders
+
+    /// Work orders are pushed before conduits so that rules can name them by id.
+    fn lower_workorders_header(&mut self) {
+        for (file, item) in self.items() {
+            if let ItemKind::WorkOrder(w) = &item.kind {
+                self.policy.workorders.push(ir::WorkOrder {
+                    name: w.name.name.clone(),
+                    title: title(&w.title),
+                    description: None,
+                    scope: Vec::new(),
+                    requested_by: Vec::new(),
+                    approvals: Vec::new(),
+                    separation_of_duties: false,
+                    prerequisites: Vec::new(),
+                    windows: Vec::new(),
+                    max_duration: None,
+                    emergency: false,
+                    review_after: None,
+                    opens: Vec::new(),
+                    rules: Vec::new(),
+                    span: Self::span(file, item.span),
+                });
+            }
+        }
+    }
+
+    fn roles(&mut self, file: u32, names: &[ast::Ident]) -> Vec<RoleId> {
+        names.iter().filter_map(|n| self.resolve(file, n, &[DeclKind::Role]).map(|d| RoleId(d.id))).collect()
+    }
+
+    fn lower_workorders(&mut self) {
+        let mut idx = 0usize;
+        for (file, item) in self.items() {
+            let ItemKind::WorkOrder(w) = &item.kind else { continue };
+            let mut wo = match self.policy.workorders.get(idx) {
+                Some(wo) => wo.clone(),
+                None => break,
+            };
+            let my_id = WorkOrderId(idx as u32);
+            for (stmt, _) in stmts(&w.stmts) {
+                match stmt {
+                    ast::WorkOrderStmt::Scope(items) => {
+                        for n in items {
+                            match self.resolve(file, n, &[DeclKind::Zone, DeclKind::Asset]) {
+                                Some(d) if d.kind == DeclKind::Zone => wo.scope.push(ScopeItem::Zone(ZoneId(d.id))),
+                                Some(d) => wo.scope.push(ScopeItem::Asset(AssetId(d.id))),
+                                None => {}
+                            }
+                        }
+                    }
+                    ast::WorkOrderStmt::RequestedBy(r) => {
+                        let roles = self.roles(file, r);
+                        wo.requested_by.extend(roles);
+                    }
+                    ast::WorkOrderStmt::ApprovedBy(a) => match a {
+                        ast::Approval::AllOf(r) => {
+                            let roles = self.roles(file, r);
+                            wo.approvals.push(Approval::AllOf { roles });
+                        }
+                        ast::Approval::NOf(n, r) => {
+                            let roles = self.roles(file, r);
+                            if n.value == 0 || n.value as usize > 1000 {
+                                let d = Diagnostic::error("E0704", format!("a quorum of {} approvers is not meaningful", n.value))
+                                    .primary(self.loc(file, n.span), "expected at least 1");
+                                self.diags.push(d);
+                            }
+                            wo.approvals.push(Approval::NOf { n: n.value.min(1000) as u32, roles });
+                        }
+                    },
+                    ast::WorkOrderStmt::SeparationOfDuties(_) => wo.separation_of_duties = true,
+                    ast::WorkOrderStmt::Prerequisite(n, t) => wo.prerequisites.push(Prerequisite { name: n.name.clone(), title: title(t) }),
+                    ast::WorkOrderStmt::Window(win) => {
+                        if let Some(tw) = self.window(file, win) {
+                            wo.windows.push(tw);
+                        }
+                    }
+                    ast::WorkOrderStmt::Opens(cs) => {
+                        for c in cs {
+                            if let Some(d) = self.resolve(file, c, &[DeclKind::Conduit]) {
+                                wo.opens.push(ConduitId(d.id));
+                            }
+                        }
+                    }
+                    ast::WorkOrderStmt::MaxDuration(d, _) => wo.max_duration = Some(*d),
+                    ast::WorkOrderStmt::Emergency(_) => wo.emergency = true,
+                    ast::WorkOrderStmt::ReviewAfter(d, _) => wo.review_after = Some(*d),
+                    ast::WorkOrderStmt::Description(d) => wo.description = Some(d.value.clone()),
+                }
+            }
+            wo.rules = self.policy.rules.iter().enumerate().filter(|(_, r)| r.workorder == Some(my_id)).map(|(i, _)| RuleId(i as u32)).collect();
+            if let Some(slot) = self.policy.workorders.get_mut(idx) {
+                *slot = wo;
+            }
+            idx += 1;
+        }
+    }
+
+    fn window(&mut self, file: u32, w: &ast::Window) -> Option<TimeWindow> {
+        let mut days = Vec::new();
+        let day = |this: &mut Self, d: &ast::Ident| -> Option<u8> {
+            match DAYS.iter().position(|n| n.eq_ignore_ascii_case(&d.name)) {
+                Some(i) => Some(i as u8),
+                None => {
+                    let hint = did_you_mean(&d.name, DAYS).unwrap_or_else(|| "days are Mon, Tue, Wed, Thu, Fri, Sat, Sun".into());
+                    let diag = Diagnostic::error("E0209", format!("unknown day `{}`", d.name))
+                        .primary(this.loc(file, d.span), "not a day of the week")
+                        .help(hint);
+                    this.diags.push(diag);
+                    None
+                }
+            }
+        };
+        for (a, b) in &w.days {
+            let da = day(self, a)?;
+            match b {
+                None => days.push(da),
+                Some(b) => {
+                    let db = day(self, b)?;
+                    // Ranges may wrap over the week end (`Fri-Mon`).
+                    let mut d = da;
+                    loop {
+                        days.push(d);
+                        if d == db {
+                            break;
+                        }
+                        d = (d + 1) % 7;
+                    }
+                }
+            }
+        }
+        days.sort();
+        days.dedup();
+        if w.from >= w.to {
+            let d = Diagnostic::error("E0209", "the window ends before it starts")
+                .primary(self.loc(file, w.span), "the end time must be after the start time")
+                .help("split a window over midnight in two, e.g. `window Mon-Fri 22:00-24:00` and `window Tue-Sat 00:00-06:00`");
+            self.diags.push(d);
+            return None;
+        }
+        Some(TimeWindow { days, from: w.from, to: w.to, span: Self::span(file, w.span) })
+    }
+
+    fn lower_persons(&mut self) {
+        let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+        for (file, item) in self.items() {
+            let ItemKind::Person(p) = &item.kind else { continue };
+            if let Some(prev) = seen.get(&p.id.value) {
+                let d = Diagnostic::error("E0102", format!("person \"{}\" is declared more than once", p.id.value))
+                    .primary(self.loc(file, p.id.span), "second declaration")
+                    .secondary(self.policy.location(*prev), "first declaration");
+                self.diags.push(d);
+                continue;
+            }
+            seen.insert(p.id.value.clone(), Self::span(file, p.id.span));
+            let mut roles = Vec::new();
+            for (stmt, _) in stmts(&p.stmts) {
+                if let ast::PersonStmt::Roles(r) = stmt {
+                    roles.extend(self.roles(file, r));
+                }
+            }
+            roles.sort();
+            roles.dedup();
+            self.policy.persons.push(ir::Person { id: p.id.value.clone(), title: title(&p.title), roles, span: Self::span(file, item.span) });
+        }
+    }
+
+    // ------------------------------------------------------------ data flows, assertions
+
+    fn lower_dataflows(&mut self) {
+        for (file, item) in self.items() {
+            let ItemKind::DataFlow(df) = &item.kind else { continue };
+            let mut flow = ir::DataFlow { name: df.name.name.clone(), title: title(&df.title), hops: Vec::new(), integrity: false, confidentiality: false, span: Self::span(file, item.span) };
+            let mut prev = self.resolve(file, &df.first, &[DeclKind::Asset]).map(|d| (AssetId(d.id), df.first.span));
+            for (to, mode) in &df.hops {
+                let next = self.resolve(file, to, &[DeclKind::Asset]).map(|d| (AssetId(d.id), to.span));
+                if let (Some((a, sa)), Some((b, sb))) = (prev, next) {
+                    flow.hops.push(Hop {
+                        from: a,
+                        to: b,
+                        mode: mode.map(|m| match m {
+                            ast::HopMode::Push => HopMode::Push,
+                            ast::HopMode::Pull => HopMode::Pull,
+                        }),
+                        span: Self::span(file, sa.to(sb)),
+                    });
+                }
+                prev = next;
+            }
+            for (stmt, _) in stmts(&df.stmts) {
+                match stmt {
+                    ast::DataFlowStmt::Requires(ast::Property::Integrity, _) => flow.integrity = true,
+                    ast::DataFlowStmt::Requires(ast::Property::Confidentiality, _) => flow.confidentiality = true,
+                    ast::DataFlowStmt::Description(_) => {}
+                }
+            }
+            self.policy.dataflows.push(flow);
+        }
+    }
+
+    fn place(&mut self, file: u32, n: &ast::Ident) -> Option<Place> {
+        if n.name == "external" {
+            return Some(Place::Zone(EXTERNAL));
+        }
+        match self.resolve(file, n, &[DeclKind::Zone, DeclKind::Asset])? {
+            d if d.kind == DeclKind::Zone => Some(Place::Zone(ZoneId(d.id))),
+            d => Some(Place::Asset(AssetId(d.id))),
+        }
+    }
+
+    fn lower_assertions(&mut self) {
+        for (file, item) in self.items() {
+            let ItemKind::Assert(a) = &item.kind else { continue };
+            let property = match &a.property {
+                ast::AssertProperty::NoPath(x, y) => match (self.place(file, x), self.place(file, y)) {
+                    (Some(from), Some(to)) => Some(Property::NoPath { from, to }),
+                    _ => None,
+                },
+                ast::AssertProperty::OnlyVia(v, x, y) => {
+                    let via = self.resolve(file, v, &[DeclKind::Firewall, DeclKind::Gateway, DeclKind::Conduit, DeclKind::Asset]).map(|d| match d.kind {
+                        DeclKind::Conduit => Via::Conduit(ConduitId(d.id)),
+                        DeclKind::Asset => Via::Asset(AssetId(d.id)),
+                        _ => Via::Device(DeviceId(d.id)),
+                    });
+                    match (via, self.place(file, x), self.place(file, y)) {
+                        (Some(via), Some(from), Some(to)) => Some(Property::OnlyVia { via, from, to }),
+                        _ => None,
+                    }
+                }
+                ast::AssertProperty::Isolated(z) => self.place(file, z).map(|zone| Property::Isolated { zone }),
+                ast::AssertProperty::Reachable(x, y, s) => {
+                    let service = match s {
+                        Some(s) => match self.resolve(file, s, &[DeclKind::Service]) {
+                            Some(d) => Some(Some(ServiceId(d.id))),
+                            None => None,
+                        },
+                        None => Some(None),
+                    };
+                    match (self.place(file, x), self.place(file, y), service) {
+                        (Some(from), Some(to), Some(service)) => Some(Property::Reachable { from, to, service }),
+                        _ => None,
+                    }
+                }
+                ast::AssertProperty::SecurityLevel(z) => self.resolve_zone(file, z).map(|zone| Property::SecurityLevel { zone }),
+                ast::AssertProperty::Approvals(w) => self.resolve(file, w, &[DeclKind::WorkOrder]).map(|d| Property::Approvals { workorder: WorkOrderId(d.id) }),
+                ast::AssertProperty::DataFlow(f) => self.resolve(file, f, &[DeclKind::DataFlow]).map(|d| Property::DataFlow { dataflow: DataFlowId(d.id) }),
+            };
+            let scenario = match &a.scope {
+                None => Some(Scenario::All),
+                Some(ast::AssertScope::InBase(_)) => Some(Scenario::InBase),
+                Some(ast::AssertScope::During(w)) => self.resolve(file, w, &[DeclKind::WorkOrder]).map(|d| Scenario::During(WorkOrderId(d.id))),
+                Some(ast::AssertScope::ExceptDuring(w)) => self.resolve(file, w, &[DeclKind::WorkOrder]).map(|d| Scenario::ExceptDuring(WorkOrderId(d.id))),
+            };
+            if let (Some(property), Some(scenario)) = (property, scenario) {
+                self.policy.assertions.push(Assertion { text: label_of(self.inputs, file, item.span), property, scenario, span: Self::span(file, item.span) });
+            }
+        }
+    }
+}
+
+fn kind_name(k: DeviceKind) -> &'static str {
+    match k {
+        DeviceKind::Firewall => "firewall",
+        DeviceKind::Gateway => "gateway",
+    }
+}
+
+/// The source text of a span, whitespace folded (for labels and assertion texts).
+fn label_of(inputs: &[LowerInput<'_>], file: u32, span: ast::Span) -> String {
+    inputs
+        .get(file as usize)
+        .and_then(|i| i.text.get(span.range()))
+        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+/// IANA names are `Area/Location[/Sub]` of letters, digits, `_`, `-`, `+`; plus `UTC`.
+/// The full database is not embedded, so this checks the shape only.
+fn valid_timezone(tz: &str) -> bool {
+    if tz == "UTC" || tz == "Etc/UTC" {
+        return true;
+    }
+    let parts: Vec<&str> = tz.split('/').collect();
+    parts.len() >= 2
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
+        })
+}
+
+/// Interface names go into rulesets verbatim: a short word of safe characters (Cisco names
+/// contain `/` and `.`; the Linux 15-byte limit is checked by the Linux targets).
+fn valid_interface_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 32
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'))
+}

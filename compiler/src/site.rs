@@ -1,0 +1,146 @@
+//! Finding a site's files: a directory's `*.pal` files or a single file, every file they
+//! import with `use "…"`, and the standard-library modules they `use`.
+
+use crate::db::{Database, Site, SourceFile};
+use crate::diagnostic::{did_you_mean, Diagnostic, Location};
+use crate::stdlib;
+use palisade_syntax::ast::{ItemKind, Use};
+use std::collections::BTreeSet;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadedFile {
+    pub path: String,
+    pub text: String,
+    pub std: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Loaded {
+    pub files: Vec<LoadedFile>,
+    pub errors: Vec<Diagnostic>,
+}
+
+/// Lexically normalised path (no `.`, `..` folded where possible), for stable display.
+pub fn normalize_path(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// Load the site named by `paths` from disk. An unreadable top-level path is an I/O error
+/// (usage problem); an unreadable import is a diagnostic on the `use` that names it.
+pub fn load(paths: &[PathBuf]) -> io::Result<Loaded> {
+    load_with(paths, &|p: &Path| std::fs::read_to_string(p), &|p: &Path| list_dir(p))
+}
+
+fn list_dir(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "pal") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+pub type ReadFn<'a> = &'a dyn Fn(&Path) -> io::Result<String>;
+pub type ListFn<'a> = &'a dyn Fn(&Path) -> io::Result<Vec<PathBuf>>;
+
+pub fn load_with(paths: &[PathBuf], read: ReadFn<'_>, list: ListFn<'_>) -> io::Result<Loaded> {
+    let mut queue: Vec<PathBuf> = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let files = list(p)?;
+            if files.is_empty() {
+                return Err(io::Error::new(io::ErrorKind::NotFound, format!("no .pal files in {}", p.display())));
+            }
+            queue.extend(files);
+        } else {
+            queue.push(p.clone());
+        }
+    }
+    let mut loaded = Loaded::default();
+    let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut modules: BTreeSet<String> = stdlib::IMPLICIT.iter().map(|s| s.to_string()).collect();
+    let mut site_files = Vec::new();
+    let top_level = queue.len();
+    let mut i = 0;
+    while let Some(path) = queue.get(i).cloned() {
+        i += 1;
+        let path = normalize_path(&path);
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        let text = match read(&path) {
+            Ok(t) => t,
+            Err(e) if i <= top_level => return Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
+            Err(_) => continue, // reported on the `use` below
+        };
+        let display = path.display().to_string();
+        let parsed = palisade_syntax::parse(&text);
+        for item in &parsed.file.items {
+            match &item.kind {
+                ItemKind::Use(Use::File(s)) => {
+                    let target = normalize_path(&path.parent().unwrap_or(Path::new("")).join(&s.value));
+                    if read(&target).is_err() {
+                        let d = Diagnostic::error("E0010", format!("cannot read imported file `{}`", s.value))
+                            .primary(Location { file: display.clone(), start: s.span.start, end: s.span.end }, format!("no readable file at {}", target.display()))
+                            .help("a `use \"…\"` path is relative to the file that contains it");
+                        loaded.errors.push(d);
+                    } else {
+                        queue.push(target);
+                    }
+                }
+                ItemKind::Use(Use::Module(parts)) => {
+                    let names: Vec<&str> = parts.iter().map(|p| p.name.as_str()).collect();
+                    match names.as_slice() {
+                        ["std", m] if stdlib::module(m).is_some() => {
+                            modules.insert(m.to_string());
+                        }
+                        _ => {
+                            let written = names.join(".");
+                            let span = parts.first().map(|p| p.span).unwrap_or_default().to(parts.last().map(|p| p.span).unwrap_or_default());
+                            let candidates: Vec<String> = stdlib::names().map(|m| format!("std.{m}")).collect();
+                            let hint = did_you_mean(&written, candidates.iter().map(|s| s.as_str()))
+                                .unwrap_or_else(|| format!("the standard library has {}", candidates.join(", ")));
+                            let d = Diagnostic::error("E0011", format!("unknown module `{written}`"))
+                                .primary(Location { file: display.clone(), start: span.start, end: span.end }, "no such module")
+                                .help(hint);
+                            loaded.errors.push(d);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        site_files.push(LoadedFile { path: display, text, std: false });
+    }
+    // Standard modules first, in the library's own order, so that site files shadow them.
+    for (name, path, text) in stdlib::MODULES {
+        if modules.contains(*name) {
+            loaded.files.push(LoadedFile { path: path.to_string(), text: text.to_string(), std: true });
+        }
+    }
+    loaded.files.extend(site_files);
+    Ok(loaded)
+}
+
+/// Put a loaded site into the database.
+pub fn into_site(db: &Database, loaded: Loaded, today: String) -> Site {
+    let files = loaded.files.into_iter().map(|f| SourceFile::new(db, f.path, f.text, f.std)).collect();
+    Site::new(db, files, loaded.errors, today)
+}
