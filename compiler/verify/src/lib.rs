@@ -1,0 +1,1 @@
+//! Proofs over the Palisade policy IR (see DESIGN.md §3).

@@ -1,0 +1,1 @@
+//! Palisade outputs, each a pure function of the policy IR.
