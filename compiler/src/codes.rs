@@ -128,6 +128,15 @@ items and `inspect` statements name one of them.";
 "A constant was used where a value of another type is expected, e.g. a string constant as a
 port or a network constant as an asset address.";
 
+"E0212", "invalid profile check",
+"A `profile` item requires or disables checks of the site-wide profile. The checks are:
+external_via_jump_host { min_level N }, firewall_on_conduits { min_level N },
+inspected_writes { min_level N }, no_broad_rules { min_level N },
+two_person_approval { min_level N; safety_roles [roles] },
+break_glass_limits { max_duration D; review_within D }, and dataflow_protection.
+Levels are 0-4, durations are written like `4h`. The Palisade default profile (std.profile)
+requires all of them; a site adjusts it with its own `profile default { … }`.";
+
 "W0301", "network with host bits set",
 "`10.40.0.7/24` means the network `10.40.0.0/24`; write the network address so that the
 source says what it means.";

@@ -51,6 +51,41 @@ pub struct Policy {
     pub workorders: Vec<WorkOrder>,
     pub dataflows: Vec<DataFlow>,
     pub assertions: Vec<Assertion>,
+    /// The profile's checks after merging the standard profile with the site's adjustments.
+    pub profile: Vec<ProfileCheck>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileCheck {
+    /// One of `profile::KNOWN_CHECKS`.
+    pub name: String,
+    pub enabled: bool,
+    pub params: std::collections::BTreeMap<String, ProfileParam>,
+    /// Where it was last required or disabled.
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ProfileParam {
+    /// A level, or a duration in seconds.
+    Int(u64),
+    Names(Vec<String>),
+}
+
+impl ProfileCheck {
+    pub fn int(&self, name: &str) -> Option<u64> {
+        match self.params.get(name) {
+            Some(ProfileParam::Int(v)) => Some(*v),
+            _ => None,
+        }
+    }
+    pub fn names(&self, name: &str) -> &[String] {
+        match self.params.get(name) {
+            Some(ProfileParam::Names(v)) => v,
+            _ => &[],
+        }
+    }
 }
 
 pub const EXTERNAL: ZoneId = ZoneId(0);
@@ -583,6 +618,10 @@ impl Policy {
             start: span.start,
             end: span.end,
         }
+    }
+    /// The enabled profile check of that name.
+    pub fn profile_check(&self, name: &str) -> Option<&ProfileCheck> {
+        self.profile.iter().find(|c| c.name == name && c.enabled)
     }
     pub fn zone(&self, id: ZoneId) -> Option<&Zone> {
         self.zones.get(id.index())

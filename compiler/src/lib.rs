@@ -9,6 +9,7 @@ pub mod diagnostic;
 pub mod hash;
 pub mod ir;
 pub mod lower;
+pub mod profile;
 pub mod render;
 pub mod site;
 pub mod stdlib;

@@ -148,6 +148,7 @@ pub fn lower(inputs: &[LowerInput<'_>]) -> Lowered {
     l.lower_persons();
     l.lower_dataflows();
     l.lower_assertions();
+    l.lower_profiles();
     Lowered {
         policy: l.policy,
         diagnostics: l.diags,
@@ -194,6 +195,7 @@ fn empty_policy(inputs: &[LowerInput<'_>]) -> Policy {
         workorders: Vec::new(),
         dataflows: Vec::new(),
         assertions: Vec::new(),
+        profile: Vec::new(),
     }
 }
 
@@ -1821,6 +1823,77 @@ impl<'a> Lowerer<'a> {
                 self.policy.assertions.push(Assertion { text: label_of(self.inputs, file, item.span), property, scenario, span: Self::span(file, item.span) });
             }
         }
+    }
+}
+
+impl Lowerer<'_> {
+    /// Profiles merge in load order (standard library first): `require` sets a check's
+    /// parameters (each given one overriding the earlier value), `disable` turns it off.
+    fn lower_profiles(&mut self) {
+        use crate::profile::{known, ParamKind};
+        let mut checks: Vec<ProfileCheck> = Vec::new();
+        for (file, item) in self.items() {
+            let ItemKind::Profile(p) = &item.kind else { continue };
+            for (stmt, span) in stmts(&p.stmts) {
+                let (check, params, enabled) = match stmt {
+                    ast::ProfileStmt::Require { check, params } => (check, Some(params), true),
+                    ast::ProfileStmt::Disable(check) => (check, None, false),
+                    ast::ProfileStmt::Description(_) => continue,
+                };
+                let Some(k) = known(&check.name) else {
+                    let names = crate::profile::KNOWN_CHECKS.iter().map(|c| c.name);
+                    let hint = did_you_mean(&check.name, names).unwrap_or_else(|| "`palisade explain E0212` lists the profile checks".into());
+                    let d = Diagnostic::error("E0212", format!("unknown profile check `{}`", check.name))
+                        .primary(self.loc(file, check.span), "not a profile check")
+                        .help(hint);
+                    self.diags.push(d);
+                    continue;
+                };
+                let idx = match checks.iter().position(|c| c.name == k.name) {
+                    Some(i) => i,
+                    None => {
+                        checks.push(ProfileCheck { name: k.name.to_string(), enabled: true, params: BTreeMap::new(), span: Self::span(file, span) });
+                        checks.len() - 1
+                    }
+                };
+                let mut new_params = Vec::new();
+                for (param, _) in stmts(params.map(|v| v.as_slice()).unwrap_or(&[])) {
+                    let Some((_, kind)) = k.params.iter().find(|(n, _)| *n == param.name.name) else {
+                        let expected: Vec<String> = k.params.iter().map(|(n, _)| format!("`{n}`")).collect();
+                        let d = Diagnostic::error("E0212", format!("profile check `{}` has no parameter `{}`", k.name, param.name.name))
+                            .primary(self.loc(file, param.name.span), "unknown parameter")
+                            .help(if expected.is_empty() { "this check takes no parameters".to_string() } else { format!("its parameters are {}", expected.join(", ")) });
+                        self.diags.push(d);
+                        continue;
+                    };
+                    let value = match (kind, &param.value) {
+                        (ParamKind::Level, ast::ParamValue::Int(i)) if i.value <= 4 => Some(ProfileParam::Int(i.value)),
+                        (ParamKind::Duration, ast::ParamValue::Duration(secs, _)) => Some(ProfileParam::Int(*secs)),
+                        (ParamKind::Names, ast::ParamValue::Names(n)) => Some(ProfileParam::Names(n.iter().map(|i| i.name.clone()).collect())),
+                        _ => None,
+                    };
+                    match value {
+                        Some(v) => new_params.push((param.name.name.clone(), v)),
+                        None => {
+                            let want = match kind {
+                                ParamKind::Level => "a security level 0-4",
+                                ParamKind::Duration => "a duration such as `4h`",
+                                ParamKind::Names => "a list of names such as `[safety_engineer]`",
+                            };
+                            let d = Diagnostic::error("E0212", format!("parameter `{}` of `{}` takes {want}", param.name.name, k.name))
+                                .primary(self.loc(file, param.name.span), "wrong kind of value");
+                            self.diags.push(d);
+                        }
+                    }
+                }
+                if let Some(c) = checks.get_mut(idx) {
+                    c.enabled = enabled;
+                    c.span = Self::span(file, span);
+                    c.params.extend(new_params);
+                }
+            }
+        }
+        self.policy.profile = checks;
     }
 }
 

@@ -75,6 +75,7 @@ pub enum ItemKind {
     WorkOrder(WorkOrder),
     DataFlow(DataFlow),
     Assert(Assert),
+    Profile(Profile),
     /// A stretch the parser could not read; the error was reported.
     Error,
 }
@@ -481,4 +482,37 @@ pub enum AssertScope {
     InBase(Span),
     During(Ident),
     ExceptDuring(Ident),
+}
+
+/// `profile default { require no_broad_rules { min_level 3 }; disable inspected_writes }`:
+/// the site-wide rules every site is checked against (the standard library declares the
+/// Palisade default profile; a site's own `profile` items adjust it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Profile {
+    pub name: Ident,
+    pub title: Option<StrLit>,
+    pub stmts: Vec<Stmt<ProfileStmt>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProfileStmt {
+    Require {
+        check: Ident,
+        params: Vec<Stmt<ProfileParam>>,
+    },
+    Disable(Ident),
+    Description(StrLit),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileParam {
+    pub name: Ident,
+    pub value: ParamValue,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParamValue {
+    Int(IntLit),
+    Duration(u64, Span),
+    Names(Vec<Ident>),
 }

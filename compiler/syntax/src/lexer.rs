@@ -304,6 +304,12 @@ pub enum Token {
     Layer2,
     #[token("isolation")]
     Isolation,
+    #[token("profile")]
+    Profile,
+    #[token("require")]
+    Require,
+    #[token("disable")]
+    Disable,
 
     // Punctuation.
     #[token("{")]
@@ -507,6 +513,9 @@ pub const KEYWORDS: &[(&str, &str)] = &[
     ("multicast", "Multicast"),
     ("layer2", "Layer2"),
     ("isolation", "Isolation"),
+    ("profile", "Profile"),
+    ("require", "Require"),
+    ("disable", "Disable"),
 ];
 
 pub fn is_keyword(word: &str) -> bool {
