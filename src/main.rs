@@ -13,6 +13,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod build;
 mod output;
 
 #[derive(Parser)]
@@ -61,6 +62,20 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Check the site and write each device's output (rulesets, gateway rules) into a directory.
+    Build {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(short = 'o', long = "out", default_value = "out")]
+        out: PathBuf,
+        /// Emit this target for every device of the fitting kind instead of each device's own:
+        /// nftables, iptables, cisco-ios (firewalls); suricata, allowlist-json (gateways).
+        #[arg(long)]
+        target: Option<String>,
+        #[arg(long, value_enum, default_value = "human")]
+        message_format: MessageFormat,
+    },
     /// Print the resolved policy IR of a site as JSON.
     Ir {
         #[arg(required = true)]
@@ -79,6 +94,7 @@ fn main() -> ExitCode {
         Command::Check { paths, message_format, deny_warnings } => cmd_check(&paths, message_format, deny_warnings),
         Command::Fmt { paths, check } => cmd_fmt(&paths, check),
         Command::Ir { paths } => cmd_ir(&paths),
+        Command::Build { paths, out, target, message_format } => build::cmd_build(&paths, &out, target.as_deref(), message_format),
         Command::Explain { code } => cmd_explain(&code),
     };
     match result {

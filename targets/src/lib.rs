@@ -1,1 +1,27 @@
-//! Palisade outputs, each a pure function of the policy IR.
+//! Palisade outputs, each a pure function of the policy IR: `emit(&Policy, …)` returns the
+//! files to write, or diagnostics explaining what the target cannot express.
+//!
+//! Shared pieces: [`placement`] (which rules each device enforces, on which interfaces) and
+//! [`header`] (the provenance header every output carries).
+
+pub mod header;
+pub mod placement;
+
+use palisade_compiler::diagnostic::Diagnostic;
+use palisade_compiler::ir::{DeviceId, Policy, Target};
+
+/// One file of output, its path relative to the output directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputFile {
+    pub path: String,
+    pub contents: String,
+}
+
+/// Everything a build produces for one target, or why it cannot.
+pub type Emitted = Result<Vec<OutputFile>, Vec<Diagnostic>>;
+
+/// Emit `target` for each of `devices` (the devices whose target it is).
+pub fn emit(policy: &Policy, target: Target, devices: &[DeviceId]) -> Emitted {
+    let _ = (policy, devices);
+    Err(vec![Diagnostic::error("E0901", format!("the `{}` target is not available in this build", target.name()))])
+}

@@ -1,0 +1,59 @@
+//! Where rules go: "a conduit from A to B is emitted on every firewall on every path between
+//! A and B". For each device, the rules it must enforce and the interfaces each path uses.
+
+use palisade_compiler::ir::{DeviceId, Policy, RuleId};
+use palisade_compiler::topology::Topology;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Paths longer than this many crossings, or more paths than this per zone pair, are not
+/// followed; sites past these bounds get a diagnostic rather than a silent gap.
+pub const MAX_PATHS: usize = 64;
+pub const MAX_CROSSINGS: usize = 8;
+
+/// One rule as one device enforces it: traffic enters on `in_iface` and leaves on `out_iface`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Placed {
+    pub rule: RuleId,
+    pub in_iface: String,
+    pub out_iface: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Placement {
+    pub per_device: BTreeMap<DeviceId, BTreeSet<Placed>>,
+    /// Zone pairs whose paths were cut at the bounds above.
+    pub truncated: Vec<(palisade_compiler::ir::ZoneId, palisade_compiler::ir::ZoneId)>,
+}
+
+impl Placement {
+    pub fn rules_on(&self, device: DeviceId) -> impl Iterator<Item = &Placed> {
+        self.per_device.get(&device).into_iter().flatten()
+    }
+}
+
+/// Place every rule of the policy on the devices of every topology path of its zones.
+pub fn place(policy: &Policy) -> Placement {
+    let topology = Topology::new(policy);
+    let mut placement = Placement::default();
+    let mut paths_cache = BTreeMap::new();
+    for (i, rule) in policy.rules.iter().enumerate() {
+        let key = (rule.from, rule.to);
+        let paths = paths_cache.entry(key).or_insert_with(|| {
+            let p = topology.paths(rule.from, rule.to, MAX_PATHS + 1, MAX_CROSSINGS);
+            if p.len() > MAX_PATHS {
+                placement.truncated.push(key);
+            }
+            p
+        });
+        for path in paths.iter().take(MAX_PATHS) {
+            for (device, in_iface, out_iface) in path.devices() {
+                placement.per_device.entry(device).or_default().insert(Placed {
+                    rule: RuleId(i as u32),
+                    in_iface: in_iface.to_string(),
+                    out_iface: out_iface.to_string(),
+                });
+            }
+        }
+    }
+    placement
+}
