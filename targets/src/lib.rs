@@ -22,6 +22,16 @@ pub type Emitted = Result<Vec<OutputFile>, Vec<Diagnostic>>;
 
 /// Emit `target` for each of `devices` (the devices whose target it is).
 pub fn emit(policy: &Policy, target: Target, devices: &[DeviceId]) -> Emitted {
-    let _ = (policy, devices);
+    // One arm per target; each lives in its own module.
+    match target {
+        Target::Nftables => unavailable(policy, target, devices),
+        Target::Iptables => unavailable(policy, target, devices),
+        Target::CiscoIos => unavailable(policy, target, devices),
+        Target::Suricata => unavailable(policy, target, devices),
+        Target::AllowlistJson => unavailable(policy, target, devices),
+    }
+}
+
+fn unavailable(_: &Policy, target: Target, _: &[DeviceId]) -> Emitted {
     Err(vec![Diagnostic::error("E0901", format!("the `{}` target is not available in this build", target.name()))])
 }
