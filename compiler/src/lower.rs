@@ -1338,7 +1338,8 @@ impl<'a> Lowerer<'a> {
                     ast::ConduitStmt::Unidirectional(_) => conduit.unidirectional = true,
                     ast::ConduitStmt::Description(d) => conduit.description = Some(d.value.clone()),
                     ast::ConduitStmt::Allow(rule) => {
-                        if let Some(r) = self.rule(file, conduit_id, index, &conduit, rule) {
+                        let zone_spans = (c.from.span, c.to.span);
+                        if let Some(r) = self.rule(file, conduit_id, index, &conduit, rule, zone_spans) {
                             conduit.rules.push(RuleId(self.policy.rules.len() as u32));
                             self.policy.rules.push(r);
                         }
@@ -1350,7 +1351,7 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn rule(&mut self, file: u32, conduit_id: ConduitId, index: u32, c: &ir::Conduit, rule: &ast::Rule) -> Option<Rule> {
+    fn rule(&mut self, file: u32, conduit_id: ConduitId, index: u32, c: &ir::Conduit, rule: &ast::Rule, zone_spans: (ast::Span, ast::Span)) -> Option<Rule> {
         let (from, to) = (c.from, c.to);
         // For `<->`, the direction is decided by where the source lies.
         let src_side = if c.bidirectional {
@@ -1385,7 +1386,7 @@ impl<'a> Lowerer<'a> {
                 let code = if what == "source" { "E0401" } else { "E0402" };
                 let mut d = Diagnostic::error(code, format!("the {what} `{}` is not in zone `{zone}`", ep.label))
                     .primary(self.policy.location(ep.span), format!("outside `{zone}`"))
-                    .secondary(self.policy.location(c.span), format!("conduit `{}` runs {} {} {}", c.name, self.policy.zone_name(from), if c.bidirectional { "<->" } else { "->" }, self.policy.zone_name(to)));
+                    .secondary(self.loc(file, if side == from { zone_spans.0 } else { zone_spans.1 }), format!("conduit `{}` runs {} {} {}", c.name, self.policy.zone_name(from), if c.bidirectional { "<->" } else { "->" }, self.policy.zone_name(to)));
                 d = if c.bidirectional {
                     d.help("in a `<->` conduit each rule goes from one of its zones to the other")
                 } else if self.addrs_in_zone(&ep.addrs, if side == from { to } else { from }) {
