@@ -326,6 +326,8 @@ pub struct Conduit {
     pub stmts: Vec<Stmt<ConduitStmt>>,
 }
 
+// Conduits hold few statements; boxing `Rule` would only complicate every pattern on it.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConduitStmt {
     SecurityLevel(Level),

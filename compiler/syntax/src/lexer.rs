@@ -105,7 +105,9 @@ fn parse_date(s: &str) -> Option<(u16, u8, u8)> {
     let y: u16 = it.next()?.parse().ok()?;
     let m: u8 = it.next()?.parse().ok()?;
     let d: u8 = it.next()?.parse().ok()?;
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    // `checked_rem` rather than `is_multiple_of`, which needs Rust 1.87.
+    let divides = |n: u16| y.checked_rem(n) == Some(0);
+    let leap = (divides(4) && !divides(100)) || divides(400);
     let days = match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -523,6 +525,7 @@ pub fn is_keyword(word: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

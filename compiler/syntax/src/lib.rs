@@ -8,7 +8,16 @@ mod parse;
 
 pub use parse::{parse, Parsed, SyntaxError};
 
-#[allow(clippy::all, clippy::pedantic, unused_parens)]
+// Generated code: the workspace's restriction lints (unwrap, panic, indexing) do not apply.
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    unused_parens
+)]
 mod grammar {
     include!(concat!(env!("OUT_DIR"), "/grammar.rs"));
 }
