@@ -85,6 +85,15 @@ impl std::fmt::Display for Cidr {
 }
 
 impl AddrRange {
+    /// Stands in for an asset address that did not lower (an error already reported), so that
+    /// the address checks do not report the stand-in as well. No literal can produce it: a v4
+    /// range beyond 32 bits.
+    pub const UNRESOLVED: AddrRange = AddrRange { v6: false, lo: u128::MAX, hi: u128::MAX };
+
+    pub fn is_unresolved(&self) -> bool {
+        *self == AddrRange::UNRESOLVED
+    }
+
     pub fn single(v6: bool, value: u128) -> AddrRange {
         AddrRange {
             v6,
@@ -218,12 +227,12 @@ pub fn reserved() -> Vec<(AddrRange, &'static str)> {
     let v4 = |a: [u8; 4], p: u8| Cidr::new(false, u32::from(Ipv4Addr::from(a)) as u128, p).0.range();
     let v6 = |a: Ipv6Addr, p: u8| Cidr::new(true, u128::from(a), p).0.range();
     vec![
-        (v4([0, 0, 0, 0], 8), "the unspecified/\"this network\" range"),
+        (v4([0, 0, 0, 0], 8), "unspecified"),
         (v4([127, 0, 0, 0], 8), "loopback"),
         (v4([169, 254, 0, 0], 16), "link-local"),
         (v4([224, 0, 0, 0], 4), "multicast"),
         (v4([255, 255, 255, 255], 32), "limited broadcast"),
-        (v6(Ipv6Addr::UNSPECIFIED, 128), "the unspecified address"),
+        (v6(Ipv6Addr::UNSPECIFIED, 128), "unspecified"),
         (v6(Ipv6Addr::LOCALHOST, 128), "loopback"),
         (v6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10), "link-local"),
         (v6(Ipv6Addr::new(0xff00, 0, 0, 0, 0, 0, 0, 0), 8), "multicast"),

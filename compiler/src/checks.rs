@@ -48,8 +48,9 @@ impl Checker<'_> {
         // Sweep over all networks sorted by start: each overlaps the widest one before it.
         let mut nets: Vec<(AddrRange, ZoneId, Span, String)> = Vec::new();
         for (z, zone) in self.p.zones.iter().enumerate() {
-            for n in &zone.networks {
-                nets.push((n.range(), ZoneId(z as u32), zone.span, n.to_string()));
+            for (i, n) in zone.networks.iter().enumerate() {
+                let span = zone.network_spans.get(i).copied().unwrap_or(zone.span);
+                nets.push((n.range(), ZoneId(z as u32), span, n.to_string()));
             }
         }
         nets.sort_by_key(|(r, z, _, _)| (r.v6, r.lo, std::cmp::Reverse(r.hi), *z));
@@ -76,13 +77,21 @@ impl Checker<'_> {
                 Some((wr, ..)) if wr.v6 == r.v6 && wr.hi >= r.hi => {}
                 _ => widest = Some(i),
             }
-            for (res, what) in reserved() {
-                if res.overlaps(&r) {
-                    let d = Diagnostic::error("E0305", format!("network `{text}` of zone `{}` lies in the {what} range", self.p.zone_name(z)))
-                        .primary(self.loc(span), format!("`{text}` overlaps {res}"))
-                        .help("link-local, multicast, loopback and broadcast ranges belong to no zone and are never routed");
-                    self.out.push(d);
-                }
+            // One report per network, however many reserved ranges it touches (`0.0.0.0/0`
+            // touches them all), and "lies in" only when it does.
+            let hits: Vec<(AddrRange, &str)> = reserved().into_iter().filter(|(res, _)| res.overlaps(&r)).collect();
+            if let [(first, _), ..] = hits.as_slice() {
+                let names: Vec<&str> = hits.iter().map(|(_, what)| *what).collect();
+                let ranges: Vec<String> = hits.iter().map(|(res, _)| res.to_string()).collect();
+                let msg = if hits.len() == 1 && first.contains(&r) {
+                    format!("network `{text}` of zone `{}` lies in the {} range", self.p.zone_name(z), names.join(""))
+                } else {
+                    format!("network `{text}` of zone `{}` overlaps never-routed addresses ({})", self.p.zone_name(z), names.join(", "))
+                };
+                let d = Diagnostic::error("E0305", msg)
+                    .primary(self.loc(span), format!("`{text}` overlaps {}", ranges.join(", ")))
+                    .help("link-local, multicast, loopback and broadcast ranges belong to no zone and are never routed");
+                self.out.push(d);
             }
         }
     }
@@ -93,16 +102,32 @@ impl Checker<'_> {
             let id = AssetId(i as u32);
             let mut ifaces = vec![(a.zone, a.addr, a.span)];
             ifaces.extend(a.interfaces.iter().map(|x| (x.zone, x.addr, x.span)));
-            for (zone, addr, span) in ifaces {
+            for (k, (zone, addr, span)) in ifaces.into_iter().enumerate() {
+                if addr.is_unresolved() {
+                    continue;
+                }
                 addrs.push((addr, id, span));
                 let Some(z) = self.p.zone(zone) else { continue };
-                if zone != EXTERNAL && !z.networks.is_empty() && !z.networks.iter().any(|n| n.range().contains(&addr)) {
+                // `external` owns what no zone owns: an interface there must avoid every zone.
+                let outside = if zone == EXTERNAL {
+                    self.p.zones.iter().any(|o| o.networks.iter().any(|n| n.range().overlaps(&addr)))
+                } else {
+                    !z.networks.is_empty() && !z.networks.iter().any(|n| n.range().contains(&addr))
+                };
+                if outside {
                     let owner = self.p.zone_of(addr);
                     let nets: Vec<String> = z.networks.iter().map(|n| n.to_string()).collect();
-                    let mut d = Diagnostic::error("E0303", format!("asset `{}` at `{addr}` is outside zone `{}`", a.name, z.name))
-                        .primary(self.loc(span), format!("not in {}", nets.join(", ")));
+                    let (msg, label) = if k == 0 {
+                        (format!("asset `{}` at `{addr}` is outside zone `{}`", a.name, z.name), format!("not in {}", nets.join(", ")))
+                    } else if zone == EXTERNAL {
+                        (format!("the interface of asset `{}` in zone `external` at `{addr}` lies in a declared zone", a.name), "owned by a declared zone".to_string())
+                    } else {
+                        (format!("the interface of asset `{}` in zone `{}` at `{addr}` is outside that zone", a.name, z.name), format!("not in {}", nets.join(", ")))
+                    };
+                    let mut d = Diagnostic::error("E0303", msg).primary(self.loc(span), label);
                     d = if owner != EXTERNAL && owner != zone {
-                        d.help(format!("`{addr}` belongs to zone `{}`; move the asset there, or declare it as a bridge with an `interface`", self.p.zone_name(owner)))
+                        let what = if k == 0 { "move the asset there, or declare it as a bridge with an `interface`" } else { "declare the interface in that zone" };
+                        d.help(format!("`{addr}` belongs to zone `{}`; {what}", self.p.zone_name(owner)))
                     } else {
                         d.help("an asset's address lies inside one of its zone's networks")
                     };
@@ -160,12 +185,7 @@ impl Checker<'_> {
                     .help("add `allow SOURCE -> DESTINATION : SERVICE`, or remove the conduit");
                 self.out.push(d);
             }
-            if c.unidirectional && c.bidirectional {
-                let d = Diagnostic::error("E0407", format!("conduit `{}` is unidirectional but declared `<->`", c.name))
-                    .primary(self.loc(c.span), "a diode carries traffic one way only")
-                    .help("write the conduit `A -> B`");
-                self.out.push(d);
-            }
+            // A `<->` diode (E0407) is reported while lowering, at `unidirectional`.
             for rid in &c.rules {
                 let Some(r) = self.p.rule(*rid) else { continue };
                 for sid in self.p.leaf_services(&r.services) {
@@ -188,8 +208,10 @@ impl Checker<'_> {
     }
 
     fn topology(&mut self) {
+        let components = self.topology.components();
+        let joined = |a: ZoneId, b: ZoneId| components.get(&a).is_some_and(|x| components.get(&b) == Some(x));
         for c in &self.p.conduits {
-            if c.from != c.to && !self.topology.connected(c.from, c.to) {
+            if c.from != c.to && !joined(c.from, c.to) {
                 let d = Diagnostic::error("E0405", format!("no device or link joins zones `{}` and `{}`", self.p.zone_name(c.from), self.p.zone_name(c.to)))
                     .primary(self.loc(c.span), format!("conduit `{}` has no path to run on", c.name))
                     .help("declare the firewall or gateway between the zones with `interface \"…\" faces …`");
@@ -224,18 +246,7 @@ impl Checker<'_> {
             let Some(zone) = self.p.zone(a.zone) else { continue };
             let capability = a.capability.unwrap_or_default();
             for c in &a.compensating {
-                let mut missing = Vec::new();
-                if c.covers.is_empty() { missing.push("`covers`"); }
-                if c.relies_on.is_none() { missing.push("`relies_on`"); }
-                if c.because.is_none() { missing.push("`because`"); }
-                if c.owner.is_none() { missing.push("`owner`"); }
-                if c.expires.is_none() { missing.push("`expires`"); }
-                if !missing.is_empty() {
-                    let d = Diagnostic::error("E0604", format!("compensating control of `{}` lacks {}", a.name, missing.join(", ")))
-                        .primary(self.loc(c.span), "incomplete justification")
-                        .help("a compensating control states the FRs it covers, what it relies on, why, who owns it and when it expires");
-                    self.out.push(d);
-                }
+                // Incomplete controls (E0604) are reported while lowering, from the source.
                 if let Some(exp) = &c.expires {
                     if *exp < self.ctx.today {
                         let d = Diagnostic::error("E0603", format!("compensating control of `{}` expired on {exp}", a.name))
@@ -263,31 +274,10 @@ impl Checker<'_> {
     }
 
     fn workorders(&mut self) {
-        for (w, wo) in self.p.workorders.iter().enumerate() {
-            let id = WorkOrderId(w as u32);
-            let mut missing = Vec::new();
-            if wo.scope.is_empty() { missing.push("`scope`"); }
-            if wo.requested_by.is_empty() { missing.push("`requested_by`"); }
-            if wo.approvals.is_empty() { missing.push("`approved_by`"); }
-            if wo.max_duration.is_none() { missing.push("`max_duration`"); }
-            if wo.emergency && wo.review_after.is_none() { missing.push("`review_after` (an emergency order is reviewed after the fact)"); }
-            if !missing.is_empty() {
-                let d = Diagnostic::error("E0704", format!("work order `{}` lacks {}", wo.name, missing.join(", ")))
-                    .primary(self.loc(wo.span), "incomplete work order")
-                    .help("every work order says what it touches, who requests and approves it, and how long an opening may last");
-                self.out.push(d);
-            }
-            for cid in &wo.opens {
-                let Some(c) = self.p.conduit(*cid) else { continue };
-                let names_it = c.rules.iter().any(|r| self.p.rule(*r).is_some_and(|r| r.workorder == Some(id)));
-                if !names_it {
-                    let d = Diagnostic::error("E0702", format!("work order `{}` opens conduit `{}`, but no rule there names it", wo.name, c.name))
-                        .primary(self.loc(wo.span), format!("`opens {}`", c.name))
-                        .secondary(self.loc(c.span), "no `when workorder` rule for this order")
-                        .help(format!("add `when workorder {}` to the rules it should open, or drop the conduit from `opens`", wo.name));
-                    self.out.push(d);
-                }
-            }
+        for wo in &self.p.workorders {
+            // Incomplete work orders (E0704) are reported while lowering, from the source.
+            // `opens` naming a conduit without a rule for this order (E0702) is reported while
+            // lowering, at the conduit's name.
             // Rules under this order that reach nothing of its scope never open.
             let scope_addrs: Vec<AddrRange> = wo.scope.iter().flat_map(|s| match s {
                 ScopeItem::Zone(z) => self.p.zone(*z).map(|z| z.networks.iter().map(|n| n.range()).collect::<Vec<_>>()).unwrap_or_default(),
@@ -346,6 +336,9 @@ impl Checker<'_> {
         for f in &self.p.dataflows {
             for hop in &f.hops {
                 let (Some(a), Some(b)) = (self.p.asset(hop.from), self.p.asset(hop.to)) else { continue };
+                if a.addr.is_unresolved() || b.addr.is_unresolved() {
+                    continue;
+                }
                 let zones = |x: &Asset| { let mut v = vec![x.zone]; v.extend(x.interfaces.iter().map(|i| i.zone)); v };
                 if zones(a).iter().any(|z| zones(b).contains(z)) {
                     continue;
@@ -434,8 +427,16 @@ impl Checker<'_> {
                 _ => vec![],
             };
             for p in places {
-                if let Place::Zone(z) = p {
-                    used_zones.insert(z);
+                // An assertion about an asset is about its zone too, as a work order's scope is.
+                match p {
+                    Place::Zone(z) => {
+                        used_zones.insert(z);
+                    }
+                    Place::Asset(a) => {
+                        if let Some(a) = self.p.asset(a) {
+                            used_zones.insert(a.zone);
+                        }
+                    }
                 }
             }
         }

@@ -1,4 +1,8 @@
 //! Every diagnostic code with a title and the long explanation `palisade explain CODE` prints.
+//!
+//! Ranges: E00xx-E09xx/W0xxx the front end; E1xxx/W1xxx the verifier (`palisade verify`):
+//! E10xx network assertions, E11xx security levels, E12xx approvals, E13xx data flows,
+//! E14xx profile checks, E15xx/W15xx rule analysis.
 
 pub struct Code {
     pub code: &'static str,
@@ -258,6 +262,116 @@ carried by a conduit rule outside any work order: a push hop `a -> b` by a rule 
 a pull hop by a rule from b to a (the receiver initiates and the data comes back in replies),
 an unmarked hop by either.";
 
+"E1001", "`no_path` refuted",
+"`palisade verify` found a chain of permitted connections from the first place to the second.
+An attacker who holds one host of a zone holds all of it (hosts inside a zone reach each other
+freely), crosses into another zone through any conduit rule that admits some packet from it
+(initiator to responder; replies open nothing), and crosses links and bridge assets freely.
+The diagnostic shows every step: the rule with a concrete packet it admits (found by Z3 and
+checked by a second evaluator) and the devices the packet crosses. Narrow or remove a rule on
+the path, or scope the assertion (`in base`, `except during X`) if a work order opens the path
+on purpose. docs/proofs.md says exactly what the proof covers.";
+
+"E1002", "`only_via` refuted",
+"`assert only_via V: A -> B` holds when every chain of permitted connections from A to B
+passes V: a device (every packet of some step crosses it), a conduit (some step is one of its
+rules) or an asset such as a jump host (some step starts or ends on it). The verifier takes V
+out of the network and looks for a chain that remains; the diagnostic shows that chain.";
+
+"E1003", "`isolated` refuted",
+"An isolated zone has no permitted connection in or out, and no link or bridge asset joining
+it to another zone. The diagnostic names one rule, link or bridge that breaks the isolation.";
+
+"E1004", "`reachable` refuted",
+"No packet of the service from the first place reaches the second in the named scenario: no
+open rule admits it, a work order that would open it is closed, or the devices on the way do
+not carry it. The notes list what the verifier found between the zones.";
+
+"E1005", "property could not be decided",
+"The solver gave up on a query (a timeout or `unknown`). Palisade never takes an undecided
+property as proved, so `palisade verify` exits 1. Raise the per-query timeout with
+`--timeout-ms`, or look at the dumped query (`--emit-smt2 DIR`).";
+
+"E1006", "the proof engines disagree",
+"Every verdict of the exact interval engine is cross-checked by Z3 (and every witness packet by
+a third, concrete evaluator). They disagreed here. This is a bug in Palisade: please report it
+with the query dump of `--emit-smt2 DIR`. The affected verdict is not reported as proved.";
+
+"W1006", "solver query not written",
+"`--emit-smt2 DIR` could not write a query file. Verification went on; check the directory.";
+
+"E1101", "achieved security level below the target",
+"SL-A of a zone, per FR, is the lowest capability SL-C of its assets (an undeclared capability
+counts as 0). A compensating control raises its asset to the zone's SL-T on the FRs it covers,
+but only if its reliance holds: `relies_on gateway G` needs G on every path of every
+connection into the zone (and its joined zones) and every such connection restricted to named
+functions of an inspected protocol or carried by a service that provides integrity;
+`firewall F` needs F on every such path; `conduit C` needs every connection into the zone to
+be a rule of C; `isolation` needs no connection in or out. Every zone is checked in the base
+state; `assert security_level Z` checks the scenarios of its scope.";
+
+"E1201", "work-order approvals refuted",
+"Every opening of a work order is time-bounded (`max_duration`), a quorum needs as many
+distinct persons as it has places, and under `separation_of_duties` whoever requests must leave
+enough other declared people to approve. The message names the person or limit at fault.";
+
+"E1202", "two-person approval refuted (profile `two_person_approval`)",
+"The Palisade default profile requires work orders whose scope touches a zone with SL-T of
+min_level or more (on any FR) to need two distinct approvers, one of them holding a safety role
+(`safety_roles`). The counterexample is a set of declared people who could approve without a
+safety role among them. Require a safety role explicitly, e.g. `approved_by safety_engineer
+and control_engineer`. Emergency (break-glass) orders are checked by `break_glass_limits`.";
+
+"E1203", "break-glass limits refuted (profile `break_glass_limits`)",
+"An emergency work order has exactly one approver, lasts at most max_duration and is reviewed
+within review_within after closing.";
+
+"E1301", "data flow hop not protected",
+"A data flow marked `integrity` or `confidentiality` crosses a zone boundary on a service that
+does not provide it (plain Modbus provides neither; `opcua_sign` provides integrity; `https`
+and `ssh` both). Push hops are carried by rules from sender to receiver, pull hops by rules
+from receiver to sender.";
+
+"E1401", "remote access bypasses the jump host (profile `external_via_jump_host`)",
+"With every asset of kind `jump_host` taken out of the network, a chain of permitted
+connections still leads from `external` into a zone of SL-T min_level or more.";
+
+"E1402", "conduit without a firewall (profile `firewall_on_conduits`)",
+"A conduit into a zone of SL-T min_level or more has a path with no firewall or gateway on it
+(a link or a bridge asset).";
+
+"E1403", "uninspected industrial writes (profile `inspected_writes`)",
+"A Modbus, DNP3 or CIP rule into a zone of SL-T min_level or more could write: it is not
+restricted to named functions, or no inline gateway enforces the restriction on every path.
+A compensating control on every destination asset whose reliance holds also satisfies it.
+Read-only polling of a safety system by its DCS through an inspected conduit passes.";
+
+"E1404", "broad rule into a high-level zone (profile `no_broad_rules`)",
+"A rule into a zone of SL-T min_level or more admits `external`, `any` or a whole zone as its
+source. Name the hosts that need the access.";
+
+"E1501", "rule opens an SL 3 zone to `any`",
+"A rule into a zone of SL-T 3 or more names `any` as its destination (every host of the zone,
+present and future) or as its source. Name the assets instead.";
+
+"W1501", "rule matches no packet",
+"No packet satisfies the rule, e.g. the ends are of different address families, or an ICMP
+(IPv4) service towards IPv6-only hosts. Both proof engines agree. The rule is dead text.";
+
+"W1502", "shadowed rule",
+"An earlier rule of the same zone pair, open whenever this one is, admits every packet this
+rule admits; this rule never matches first. Rules are compared as written, protocol fields
+included. Remove it or narrow the earlier rule.";
+
+"W1503", "redundant rule",
+"The other rules of the same zone pair that are open whenever this one is admit together every
+packet this rule admits. A work-order rule covered by standing rules opens nothing.";
+
+"W1504", "protocol constraints not enforced",
+"Protocol fields (Modbus functions, units, registers; DNP3 functions; CIP services) are
+enforced only by inline gateways. A path between the rule's zones has no gateway, so the
+constraint is documentation there and every proof reasons at port level.";
+
 "W0901", "unused role",
 "No work order requests or approves with this role.";
 
@@ -267,6 +381,65 @@ an unmarked hop by either.";
 "W0903", "unused zone",
 "No conduit, link, work order or assertion names the zone. If it is meant to be isolated,
 say so with `assert isolated ZONE` so that the claim is proved.";
+
+"E0910", "interface name unusable on a Linux firewall",
+"nftables and iptables name interfaces in the ruleset (`iifname \"eth0\"`, `-i eth0`). A Linux
+interface name has 1 to 15 characters; Palisade accepts letters, digits, `_`, `.`, `-` and `@`,
+so that no name can carry quoting or syntax into a ruleset. An IOS name such as
+`GigabitEthernet0/1` belongs on a `cisco_ios` firewall; rename the interface or change the
+firewall's target.";
+
+"E0911", "interface name unusable on Cisco IOS",
+"IOS interface names start with a letter and use letters, digits, `/`, `.`, `:` and `-`
+(`GigabitEthernet0/1.101`, `Tunnel10`). The name is written into `interface` lines and ACL
+names, so anything else is refused rather than escaped.";
+
+"E0912", "IPv6 work-order rule on Cisco IOS",
+"On IOS, a rule under `when workorder X` is gated by network object groups that
+`palisade workorder open` fills with the instance's scope. IOS IPv6 access lists take no such
+groups, so the rule cannot be opened per instance. Put an nftables or iptables firewall on
+this path, or keep the rule IPv4.";
+
+"E0913", "firewall ruleset differs from the policy",
+"After emitting a firewall's ruleset, `palisade build` reads it back with the project's own
+reader and proves with Z3 that it permits exactly the packets the policy permits on that
+device (translation validation). The note shows a packet on which they disagree. This is a
+bug in Palisade: nothing was written; please report it with the site. `--no-validate` skips
+the check in an emergency.";
+
+"E0914", "firewall ruleset not proved equal to the policy",
+"Translation validation gave up (the solver timed out or answered unknown). An unproved
+ruleset is not written. Try again on a less loaded machine, split the device's rules, or skip
+the check with `--no-validate` in an emergency.";
+
+"E0930", "protocol constraint Suricata cannot enforce",
+"The Suricata target (`--target suricata`) turns each rule's protocol constraints into
+Suricata 7 rules that alert on (or, with `--ips`, drop) every other request. Some
+constraints have no faithful Suricata 7 form, and a gateway that silently skipped them would
+let through what the policy forbids, so the build stops instead:
+
+- Modbus function codes other than 1-24 and 43: Suricata compares every code it has no name
+  for equal to every other such code, so it cannot allow one alone.
+- Modbus `register` constraints on read_write_multiple_registers (23), whose read range
+  Suricata does not check, or on read_fifo_queue (24), whose pointer address it does not
+  see; also a `register` constraint without a function list, which allows both.
+- DNP3 function lists without `confirm` (0): Suricata makes no transaction of application
+  confirms, so it can never forbid one.
+- CIP services above 99: `cip_service` reads two decimal digits (100 would match 10).
+
+Change the rule as the help line says, or give the gateway the `allowlist_json` target.
+See docs/gateways.md.";
+
+"E0931", "inspected protocol over UDP on a Suricata gateway",
+"The Suricata target inspects Modbus, DNP3 and EtherNet/IP over TCP only (Suricata 7 has no
+Modbus or DNP3 parser for UDP). A rule with protocol constraints on a UDP service (such as
+`dnp3_udp`) cannot be enforced: use the TCP service or the `allowlist_json` target.";
+
+"E0955", "workflow opens access unsafely",
+"Palisade checks every workflow it emits: each path to the \"open access\" task passes every
+approval place and the approval check, and every path from it reaches \"close access\" with
+nothing but timer-bounded waits on the way. This error means the generated workflow broke
+that rule; it is a bug in Palisade, please report it with the site.";
 }
 
 pub fn lookup(code: &str) -> Option<&'static Code> {

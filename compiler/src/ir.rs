@@ -287,6 +287,10 @@ pub struct Zone {
     pub assets: Vec<AssetId>,
     pub builtin: bool,
     pub span: Span,
+    /// Where each of `networks` is written, for diagnostics about one network (overlaps,
+    /// reserved ranges). Not part of the IR's JSON.
+    #[serde(skip)]
+    pub network_spans: Vec<Span>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

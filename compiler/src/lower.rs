@@ -186,6 +186,7 @@ fn empty_policy(inputs: &[LowerInput<'_>]) -> Policy {
             assets: Vec::new(),
             builtin: true,
             span: Span::default(),
+            network_spans: Vec::new(),
         }],
         assets: Vec::new(),
         conduits: Vec::new(),
@@ -269,7 +270,7 @@ impl<'a> Lowerer<'a> {
                     .primary(self.loc(file, name.span), format!("second definition of `{}`", name.name))
                     .secondary(
                         self.loc(prev.file, prev.span),
-                        format!("first defined here as a {}", prev.kind.describe()),
+                        format!("first defined here as {}", a(prev.kind.describe())),
                     )
                     .help("every zone, asset, conduit, service, role and other item needs a name of its own");
                 self.diags.push(d);
@@ -284,13 +285,15 @@ impl<'a> Lowerer<'a> {
         for (file, item) in self.items() {
             let std = self.inputs.get(file as usize).is_some_and(|i| i.std);
             match &item.kind {
-                ItemKind::Site(_) => {
+                ItemKind::Site(s) => {
                     site_count += 1;
+                    // `site "Name"`, not the whole block: the labels stay one line each.
+                    let head = ast::Span { start: item.span.start, end: s.name.span.end };
                     if site_count == 1 {
-                        first_site = Some((file, item.span));
+                        first_site = Some((file, head));
                     } else if let Some((f0, s0)) = first_site {
                         let d = Diagnostic::error("E0013", "a site is declared more than once")
-                            .primary(self.loc(file, item.span), "second `site`")
+                            .primary(self.loc(file, head), "second `site`")
                             .secondary(self.loc(f0, s0), "first `site` here")
                             .help("all files of a site share one `site` item");
                         self.diags.push(d);
@@ -368,19 +371,20 @@ impl<'a> Lowerer<'a> {
 
     /// Resolve a name expected to be one of `kinds`; reports undefined or wrong-kind names.
     fn resolve(&mut self, file: u32, name: &ast::Ident, kinds: &[DeclKind]) -> Option<Decl> {
-        let what = kinds
-            .iter()
-            .map(|k| k.describe())
-            .collect::<Vec<_>>()
-            .join(" or ");
+        // The common case first, without building the message text (tens of thousands of
+        // names resolve in a large site).
+        if let Some(d) = self.names.get(&name.name).filter(|d| kinds.contains(&d.kind)) {
+            return Some(*d);
+        }
+        let what = one_of(&kinds.iter().map(|k| k.describe()).collect::<Vec<_>>());
         match self.names.get(&name.name).copied() {
             Some(d) if kinds.contains(&d.kind) => Some(d),
             Some(d) => {
                 let diag = Diagnostic::error(
                     "E0103",
-                    format!("`{}` is a {}, but a {what} is expected here", name.name, d.kind.describe()),
+                    format!("`{}` is {}, but {} is expected here", name.name, a(d.kind.describe()), a(&what)),
                 )
-                .primary(self.loc(file, name.span), format!("expected a {what}"))
+                .primary(self.loc(file, name.span), format!("expected {}", a(&what)))
                 .secondary(self.loc(d.file, d.span), format!("`{}` is defined here", name.name));
                 let diag = match self.suggest(&name.name, kinds) {
                     Some(h) => diag.help(h),
@@ -453,6 +457,7 @@ impl<'a> Lowerer<'a> {
                 }
                 match tz {
                     Some(tz) => self.policy.site.timezone = tz,
+                    None if has_syntax_errors(&s.stmts) => {}
                     None => {
                         let d = Diagnostic::error("E0014", format!("site `{}` has no time zone", s.name.value))
                             .primary(self.loc(file, s.name.span), "no `timezone` in this site")
@@ -707,7 +712,7 @@ impl<'a> Lowerer<'a> {
                     Some(ConstValue::Int(v)) => (*v, name.span),
                     _ => {
                         let d = Diagnostic::error("E0211", format!("constant `{}` is not a number", name.name))
-                            .primary(self.loc(file, name.span), format!("expected a {what}"));
+                            .primary(self.loc(file, name.span), format!("expected {}", a(what)));
                         self.diags.push(d);
                         return None;
                     }
@@ -716,7 +721,7 @@ impl<'a> Lowerer<'a> {
         };
         if value > max {
             let d = Diagnostic::error("E0201", format!("{what} {value} is out of range"))
-                .primary(self.loc(file, span), format!("a {what} is at most {max}"));
+                .primary(self.loc(file, span), format!("{} is at most {max}", a(what)));
             self.diags.push(d);
             return None;
         }
@@ -805,7 +810,7 @@ impl<'a> Lowerer<'a> {
                 let mut ok = true;
                 for (fr, lvl) in entries {
                     let Some(idx) = FR_NAMES.iter().position(|n| *n == fr.name) else {
-                        let hint = did_you_mean(&fr.name, FR_NAMES).unwrap_or_else(|| "the requirements are FR1 to FR7".into());
+                        let hint = fr_hint(&fr.name);
                         let d = Diagnostic::error("E0203", format!("unknown foundational requirement `{}`", fr.name))
                             .primary(self.loc(file, fr.span), "expected FR1 … FR7")
                             .help(hint);
@@ -892,6 +897,7 @@ impl<'a> Lowerer<'a> {
                 assets: Vec::new(),
                 builtin: false,
                 span: Self::span(file, item.span),
+                network_spans: Vec::new(),
             };
             let mut level_seen = false;
             for (stmt, span) in stmts(&z.stmts) {
@@ -907,11 +913,15 @@ impl<'a> Lowerer<'a> {
                         ast::Endpoint::Value(ast::Value::Net(n, span)) => {
                             let c = self.cidr(file, *n, *span);
                             zone.networks.push(c);
+                            zone.network_spans.push(Self::span(file, *span));
                         }
                         ast::Endpoint::Name(n) => {
                             if self.resolve(file, n, &[DeclKind::Const]).is_some() {
                                 match self.consts.get(&n.name) {
-                                    Some(ConstValue::Net(c)) => zone.networks.push(*c),
+                                    Some(ConstValue::Net(c)) => {
+                                        zone.networks.push(*c);
+                                        zone.network_spans.push(Self::span(file, n.span));
+                                    }
                                     _ => {
                                         let d = Diagnostic::error("E0211", format!("constant `{}` is not a network", n.name))
                                             .primary(self.loc(file, n.span), "expected a network such as `10.40.0.0/24`");
@@ -935,13 +945,15 @@ impl<'a> Lowerer<'a> {
                     }
                 }
             }
-            if !level_seen {
+            if !level_seen && !has_syntax_errors(&z.stmts) {
                 let d = Diagnostic::error("E0202", format!("zone `{}` has no security level", z.name.name))
                     .primary(self.loc(file, z.name.span), "no `security_level` in this zone")
                     .help("every zone needs a target security level SL-T, e.g. `security_level 2`");
                 self.diags.push(d);
             }
-            if zone.networks.is_empty() {
+            // Written but wrong networks are reported as such; after a syntax error, nothing.
+            let network_written = stmts(&z.stmts).any(|(s, _)| matches!(s, ast::ZoneStmt::Network(_)));
+            if !network_written && !has_syntax_errors(&z.stmts) {
                 let d = Diagnostic::error("E0306", format!("zone `{}` has no network", z.name.name))
                     .primary(self.loc(file, z.name.span), "no `network` in this zone")
                     .help("a zone owns one or more networks, e.g. `network 10.40.0.0/24`");
@@ -952,7 +964,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn lower_asset(&mut self, file: u32, zone: ZoneId, a: &ast::Asset, span: ast::Span) -> ir::Asset {
-        let addr = self.asset_addr(file, &a.addr).unwrap_or(AddrRange::single(false, 0));
+        let addr = self.asset_addr(file, &a.addr).unwrap_or(AddrRange::UNRESOLVED);
         let mut asset = ir::Asset {
             name: a.name.name.clone(),
             title: title(&a.title),
@@ -991,7 +1003,7 @@ impl<'a> Lowerer<'a> {
                 ast::AssetStmt::Bridge(_) => asset.bridge = true,
                 ast::AssetStmt::Description(d) => asset.description = Some(d.value.clone()),
                 ast::AssetStmt::Compensating(body, cspan) => {
-                    let c = self.compensating(file, body, *cspan);
+                    let c = self.compensating(file, &a.name.name, body, *cspan);
                     asset.compensating.push(c);
                 }
             }
@@ -999,7 +1011,34 @@ impl<'a> Lowerer<'a> {
         asset
     }
 
-    fn compensating(&mut self, file: u32, body: &[Stmt<ast::CompStmt>], span: ast::Span) -> CompensatingControl {
+    fn compensating(&mut self, file: u32, asset: &str, body: &[Stmt<ast::CompStmt>], span: ast::Span) -> CompensatingControl {
+        // Completeness is a property of what is written: a `relies_on` naming nothing is
+        // reported as such, not as a missing `relies_on`; after a syntax error, not at all.
+        let written = |want: fn(&ast::CompStmt) -> bool| stmts(body).any(|(s, _)| want(s));
+        let mut missing = Vec::new();
+        if !written(|s| matches!(s, ast::CompStmt::Covers(_))) {
+            missing.push("`covers`");
+        }
+        if !written(|s| matches!(s, ast::CompStmt::ReliesOn(_))) {
+            missing.push("`relies_on`");
+        }
+        if !written(|s| matches!(s, ast::CompStmt::Because(_))) {
+            missing.push("`because`");
+        }
+        if !written(|s| matches!(s, ast::CompStmt::Owner(_))) {
+            missing.push("`owner`");
+        }
+        if !written(|s| matches!(s, ast::CompStmt::Expires(..))) {
+            missing.push("`expires`");
+        }
+        if !missing.is_empty() && !has_syntax_errors(body) {
+            // The keyword, not the whole block.
+            let head = ast::Span { start: span.start, end: span.start.saturating_add("compensating".len() as u32).min(span.end) };
+            let d = Diagnostic::error("E0604", format!("compensating control of `{asset}` lacks {}", missing.join(", ")))
+                .primary(self.loc(file, head), "incomplete justification")
+                .help("a compensating control states the FRs it covers, what it relies on, why, who owns it and when it expires");
+            self.diags.push(d);
+        }
         let mut c = CompensatingControl {
             covers: Vec::new(),
             relies_on: None,
@@ -1015,7 +1054,7 @@ impl<'a> Lowerer<'a> {
                         match FR_NAMES.iter().position(|n| *n == fr.name) {
                             Some(i) => c.covers.push(i as u8),
                             None => {
-                                let hint = did_you_mean(&fr.name, FR_NAMES).unwrap_or_else(|| "the requirements are FR1 to FR7".into());
+                                let hint = fr_hint(&fr.name);
                                 let d = Diagnostic::error("E0203", format!("unknown foundational requirement `{}`", fr.name))
                                     .primary(self.loc(file, fr.span), "expected FR1 … FR7")
                                     .help(hint);
@@ -1026,9 +1065,9 @@ impl<'a> Lowerer<'a> {
                 }
                 ast::CompStmt::ReliesOn(r) => {
                     c.relies_on = match r {
-                        ast::Reliance::Gateway(n) => self.reliance_device(file, n, DeclKind::Gateway).map(Reliance::Gateway),
-                        ast::Reliance::Firewall(n) => self.reliance_device(file, n, DeclKind::Firewall).map(Reliance::Firewall),
-                        ast::Reliance::Conduit(n) => self.resolve(file, n, &[DeclKind::Conduit]).map(|d| Reliance::Conduit(ConduitId(d.id))),
+                        ast::Reliance::Gateway(n) => self.reliance(file, n, DeclKind::Gateway).map(|id| Reliance::Gateway(DeviceId(id))),
+                        ast::Reliance::Firewall(n) => self.reliance(file, n, DeclKind::Firewall).map(|id| Reliance::Firewall(DeviceId(id))),
+                        ast::Reliance::Conduit(n) => self.reliance(file, n, DeclKind::Conduit).map(|id| Reliance::Conduit(ConduitId(id))),
                         ast::Reliance::Isolation(_) => Some(Reliance::Isolation),
                     };
                 }
@@ -1042,12 +1081,13 @@ impl<'a> Lowerer<'a> {
         c
     }
 
-    /// `relies_on gateway X` must name a gateway (E0602 when it names something else).
-    fn reliance_device(&mut self, file: u32, name: &ast::Ident, want: DeclKind) -> Option<DeviceId> {
+    /// `relies_on gateway X` must name a gateway, `firewall X` a firewall and `conduit X` a
+    /// conduit (E0602 when it names something else or nothing). Returns the kind-local id.
+    fn reliance(&mut self, file: u32, name: &ast::Ident, want: DeclKind) -> Option<u32> {
         match self.names.get(&name.name).copied() {
-            Some(d) if d.kind == want => Some(DeviceId(d.id)),
+            Some(d) if d.kind == want => Some(d.id),
             Some(d) => {
-                let diag = Diagnostic::error("E0602", format!("the compensating control relies on {} `{}`, which is a {}", want.describe(), name.name, d.kind.describe()))
+                let diag = Diagnostic::error("E0602", format!("the compensating control relies on {} `{}`, which is {}", want.describe(), name.name, a(d.kind.describe())))
                     .primary(self.loc(file, name.span), format!("not a {}", want.describe()))
                     .secondary(self.loc(d.file, d.span), "defined here");
                 self.diags.push(diag);
@@ -1256,7 +1296,7 @@ impl<'a> Lowerer<'a> {
                             ast::DeviceStmt::Interface { name, faces } => {
                                 let faces: Vec<ZoneId> = faces.iter().filter_map(|z| self.resolve_zone(file, z)).collect();
                                 if let Some(prev) = dev.interfaces.iter().find(|i| i.name == name.value) {
-                                    let diag = Diagnostic::error("E0102", format!("interface \"{}\" is declared twice on `{}`", name.value, d.name.name))
+                                    let diag = Diagnostic::error("E0102", format!("interface \"{}\" is declared twice on `{}`", name.value.escape_debug(), d.name.name))
                                         .primary(self.loc(file, name.span), "second declaration")
                                         .secondary(self.policy.location(prev.span), "first declaration");
                                     self.diags.push(diag);
@@ -1284,7 +1324,7 @@ impl<'a> Lowerer<'a> {
                             ast::DeviceStmt::Description(s) => dev.description = Some(s.value.clone()),
                         }
                     }
-                    if dev.target.is_none() && !self.diags.iter().any(|x| x.code == "E0206" && x.primary_location().is_some_and(|l| l.start >= item.span.start && l.end <= item.span.end)) {
+                    if dev.target.is_none() && !has_syntax_errors(&d.stmts) && !self.diags.iter().any(|x| x.code == "E0206" && x.primary_location().is_some_and(|l| l.start >= item.span.start && l.end <= item.span.end)) {
                         let diag = Diagnostic::error("E0206", format!("{} `{}` has no target", kind_name(kind), d.name.name))
                             .primary(self.loc(file, d.name.span), "no `target` here")
                             .help(if kind == DeviceKind::Firewall { "add `target nftables` (or `iptables`, `cisco_ios`)" } else { "add `target suricata` (or `allowlist_json`)" });
@@ -1307,8 +1347,16 @@ impl<'a> Lowerer<'a> {
         for (file, item) in self.items() {
             let ItemKind::Conduit(c) = &item.kind else { continue };
             let conduit_id = ConduitId(self.policy.conduits.len() as u32);
-            let from = self.resolve_zone(file, &c.from).unwrap_or(EXTERNAL);
-            let to = self.resolve_zone(file, &c.to).unwrap_or(EXTERNAL);
+            let (from, to) = (self.resolve_zone(file, &c.from), self.resolve_zone(file, &c.to));
+            // An end that does not resolve is reported already. Standing `external` in for it
+            // would make the topology check and every rule report that guess, so the conduit
+            // lies on its other end and its rules' sides go unchecked.
+            let resolved = from.is_some() && to.is_some();
+            let (from, to) = match (from, to) {
+                (Some(f), Some(t)) => (f, t),
+                (Some(z), None) | (None, Some(z)) => (z, z),
+                (None, None) => (EXTERNAL, EXTERNAL),
+            };
             let mut conduit = ir::Conduit {
                 name: c.name.name.clone(),
                 title: title(&c.title),
@@ -1322,9 +1370,7 @@ impl<'a> Lowerer<'a> {
                 rules: Vec::new(),
                 span: Self::span(file, item.span),
             };
-            let zones_ok = self.names.get(&c.from.name).is_some() || c.from.name == "external";
-            let zones_ok = zones_ok && (self.names.get(&c.to.name).is_some() || c.to.name == "external");
-            if from == to && zones_ok {
+            if from == to && resolved {
                 let d = Diagnostic::error("E0406", format!("conduit `{}` goes from zone `{}` to itself", c.name.name, c.from.name))
                     .primary(self.loc(file, c.from.span.to(c.to.span)), "both ends are the same zone")
                     .help("inside a zone hosts reach each other freely; a conduit joins two different zones");
@@ -1335,11 +1381,20 @@ impl<'a> Lowerer<'a> {
                 match stmt {
                     ast::ConduitStmt::SecurityLevel(l) => conduit.security_level = self.level(file, l),
                     ast::ConduitStmt::Log(_) => conduit.log = true,
-                    ast::ConduitStmt::Unidirectional(_) => conduit.unidirectional = true,
+                    ast::ConduitStmt::Unidirectional(span) => {
+                        conduit.unidirectional = true;
+                        if c.bidirectional {
+                            let d = Diagnostic::error("E0407", format!("conduit `{}` is unidirectional but declared `<->`", c.name.name))
+                                .primary(self.loc(file, *span), "a diode carries traffic one way only")
+                                .secondary(self.loc(file, c.from.span.to(c.to.span)), "declared both ways here")
+                                .help(format!("write the conduit `{} -> {}`", c.from.name, c.to.name));
+                            self.diags.push(d);
+                        }
+                    }
                     ast::ConduitStmt::Description(d) => conduit.description = Some(d.value.clone()),
                     ast::ConduitStmt::Allow(rule) => {
                         let zone_spans = (c.from.span, c.to.span);
-                        if let Some(r) = self.rule(file, conduit_id, index, &conduit, rule, zone_spans) {
+                        if let Some(r) = self.rule(file, conduit_id, index, &conduit, rule, zone_spans, resolved) {
                             conduit.rules.push(RuleId(self.policy.rules.len() as u32));
                             self.policy.rules.push(r);
                         }
@@ -1351,7 +1406,8 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn rule(&mut self, file: u32, conduit_id: ConduitId, index: u32, c: &ir::Conduit, rule: &ast::Rule, zone_spans: (ast::Span, ast::Span)) -> Option<Rule> {
+    #[allow(clippy::too_many_arguments)]
+    fn rule(&mut self, file: u32, conduit_id: ConduitId, index: u32, c: &ir::Conduit, rule: &ast::Rule, zone_spans: (ast::Span, ast::Span), sides_known: bool) -> Option<Rule> {
         let (from, to) = (c.from, c.to);
         // For `<->`, the direction is decided by where the source lies.
         let src_side = if c.bidirectional {
@@ -1381,7 +1437,7 @@ impl<'a> Lowerer<'a> {
         };
         let (src, dst) = (src?, dst?);
         for (ep, side, what) in [(&src, src_side, "source"), (&dst, dst_side, "destination")] {
-            if !self.addrs_in_zone(&ep.addrs, side) {
+            if sides_known && !ep.addrs.iter().any(AddrRange::is_unresolved) && !self.addrs_in_zone(&ep.addrs, side) {
                 let zone = self.policy.zone_name(side).to_string();
                 let code = if what == "source" { "E0401" } else { "E0402" };
                 let mut d = Diagnostic::error(code, format!("the {what} `{}` is not in zone `{zone}`", ep.label))
@@ -1456,9 +1512,18 @@ impl<'a> Lowerer<'a> {
             _ => {
                 let names: Vec<String> = rule.services.iter().map(|s| format!("`{}`", s.name)).collect();
                 let span = cs.first().map(|s| s.span).unwrap_or(rule.span);
-                let d = Diagnostic::error("E0208", format!("protocol constraints on {} which cannot be inspected", names.join(", ")))
-                    .primary(self.loc(file, span), "constraints need a service with `inspect modbus`, `dnp3` or `cip`")
-                    .help("protocol fields exist only for Modbus, DNP3 and CIP services; write one rule per protocol");
+                let names = one_of(&names.iter().map(String::as_str).collect::<Vec<_>>()).replace(" or ", " and ");
+                // Every service inspectable, but not all by the same family: the fields mean
+                // different things, so say that rather than "cannot be inspected".
+                let d = if families.iter().all(Option::is_some) {
+                    Diagnostic::error("E0208", format!("protocol constraints on {names}, which are different protocols"))
+                        .primary(self.loc(file, span), "one set of fields cannot apply to several protocols")
+                        .help("write one rule per protocol, each with its own constraints")
+                } else {
+                    Diagnostic::error("E0208", format!("protocol constraints on {names}, which cannot be inspected"))
+                        .primary(self.loc(file, span), "constraints need a service with `inspect modbus`, `dnp3` or `cip`")
+                        .help("protocol fields exist only for Modbus, DNP3 and CIP services; write one rule per protocol")
+                };
                 if !services.is_empty() {
                     self.diags.push(d);
                 }
@@ -1559,7 +1624,8 @@ impl<'a> Lowerer<'a> {
             }
         };
         if lo > hi || hi > max {
-            let d = Diagnostic::error("E0204", format!("{what} {lo}-{hi} is out of range"))
+            let shown = if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") };
+            let d = Diagnostic::error("E0204", format!("{what} {shown} is out of range"))
                 .primary(self.loc(file, span), format!("a {what} runs from 0 to {max}, lower first"));
             self.diags.push(d);
             return None;
@@ -1648,6 +1714,17 @@ impl<'a> Lowerer<'a> {
                         for c in cs {
                             if let Some(d) = self.resolve(file, c, &[DeclKind::Conduit]) {
                                 wo.opens.push(ConduitId(d.id));
+                                // Conduits are lowered already: check here, where the name's
+                                // span is known, that one of its rules names this order.
+                                let Some(conduit) = self.policy.conduit(ConduitId(d.id)) else { continue };
+                                let names_it = conduit.rules.iter().any(|r| self.policy.rule(*r).is_some_and(|r| r.workorder == Some(my_id)));
+                                if !names_it {
+                                    let diag = Diagnostic::error("E0702", format!("work order `{}` opens conduit `{}`, but no rule there names it", w.name.name, c.name))
+                                        .primary(self.loc(file, c.span), format!("no rule of `{}` is `when workorder {}`", c.name, w.name.name))
+                                        .secondary(self.policy.location(conduit.span), "the conduit")
+                                        .help(format!("add `when workorder {}` to the rules it should open, or drop the conduit from `opens`", w.name.name));
+                                    self.diags.push(diag);
+                                }
                             }
                         }
                     }
@@ -1656,6 +1733,31 @@ impl<'a> Lowerer<'a> {
                     ast::WorkOrderStmt::ReviewAfter(d, _) => wo.review_after = Some(*d),
                     ast::WorkOrderStmt::Description(d) => wo.description = Some(d.value.clone()),
                 }
+            }
+            // Completeness is a property of what is written (see `compensating`).
+            let written = |want: fn(&ast::WorkOrderStmt) -> bool| stmts(&w.stmts).any(|(s, _)| want(s));
+            let mut missing = Vec::new();
+            if !written(|s| matches!(s, ast::WorkOrderStmt::Scope(_))) {
+                missing.push("`scope`");
+            }
+            if !written(|s| matches!(s, ast::WorkOrderStmt::RequestedBy(_))) {
+                missing.push("`requested_by`");
+            }
+            if !written(|s| matches!(s, ast::WorkOrderStmt::ApprovedBy(_))) {
+                missing.push("`approved_by`");
+            }
+            if !written(|s| matches!(s, ast::WorkOrderStmt::MaxDuration(..))) {
+                missing.push("`max_duration`");
+            }
+            if wo.emergency && !written(|s| matches!(s, ast::WorkOrderStmt::ReviewAfter(..))) {
+                missing.push("`review_after` (an emergency order is reviewed after the fact)");
+            }
+            if !missing.is_empty() && !has_syntax_errors(&w.stmts) {
+                let head = ast::Span { start: item.span.start, end: w.name.span.end };
+                let d = Diagnostic::error("E0704", format!("work order `{}` lacks {}", w.name.name, missing.join(", ")))
+                    .primary(self.loc(file, head), "incomplete work order")
+                    .help("every work order says what it touches, who requests and approves it, and how long an opening may last");
+                self.diags.push(d);
             }
             wo.rules = self.policy.rules.iter().enumerate().filter(|(_, r)| r.workorder == Some(my_id)).map(|(i, _)| RuleId(i as u32)).collect();
             if let Some(slot) = self.policy.workorders.get_mut(idx) {
@@ -1701,7 +1803,8 @@ impl<'a> Lowerer<'a> {
         days.sort();
         days.dedup();
         if w.from >= w.to {
-            let d = Diagnostic::error("E0209", "the window ends before it starts")
+            let what = if w.from == w.to { "the window is empty: it ends when it starts" } else { "the window ends before it starts" };
+            let d = Diagnostic::error("E0209", what)
                 .primary(self.loc(file, w.span), "the end time must be after the start time")
                 .help("split a window over midnight in two, e.g. `window Mon-Fri 22:00-24:00` and `window Tue-Sat 00:00-06:00`");
             self.diags.push(d);
@@ -1715,7 +1818,7 @@ impl<'a> Lowerer<'a> {
         for (file, item) in self.items() {
             let ItemKind::Person(p) = &item.kind else { continue };
             if let Some(prev) = seen.get(&p.id.value) {
-                let d = Diagnostic::error("E0102", format!("person \"{}\" is declared more than once", p.id.value))
+                let d = Diagnostic::error("E0102", format!("person \"{}\" is declared more than once", p.id.value.escape_debug()))
                     .primary(self.loc(file, p.id.span), "second declaration")
                     .secondary(self.policy.location(*prev), "first declaration");
                 self.diags.push(d);
@@ -1799,10 +1902,7 @@ impl<'a> Lowerer<'a> {
                 ast::AssertProperty::Isolated(z) => self.place(file, z).map(|zone| Property::Isolated { zone }),
                 ast::AssertProperty::Reachable(x, y, s) => {
                     let service = match s {
-                        Some(s) => match self.resolve(file, s, &[DeclKind::Service]) {
-                            Some(d) => Some(Some(ServiceId(d.id))),
-                            None => None,
-                        },
+                        Some(s) => self.resolve(file, s, &[DeclKind::Service]).map(|d| Some(ServiceId(d.id))),
                         None => Some(None),
                     };
                     match (self.place(file, x), self.place(file, y), service) {
@@ -1902,6 +2002,36 @@ fn kind_name(k: DeviceKind) -> &'static str {
     match k {
         DeviceKind::Firewall => "firewall",
         DeviceKind::Gateway => "gateway",
+    }
+}
+
+/// Help for a misspelt foundational requirement. Spelling similarity would offer `FR1` for
+/// `FR8`, so only a wrong case gets a suggestion.
+fn fr_hint(name: &str) -> String {
+    let upper = name.to_ascii_uppercase();
+    if FR_NAMES.contains(&upper.as_str()) {
+        format!("did you mean `{upper}`?")
+    } else {
+        "the requirements are FR1 to FR7".into()
+    }
+}
+
+/// Whether a block lost statements to syntax errors: then nothing is reported missing from it.
+fn has_syntax_errors<T>(body: &[Stmt<T>]) -> bool {
+    body.iter().any(|s| s.node.is_none())
+}
+
+/// `word` with its indefinite article: "an asset", "a zone", "an ICMP type", "a unit id".
+fn a(word: &str) -> String {
+    let vowel = word.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) && !word.starts_with("uni");
+    format!("{} {word}", if vowel { "an" } else { "a" })
+}
+
+/// "zone", "zone or asset", "asset, zone, group or constant".
+fn one_of(words: &[&str]) -> String {
+    match words.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => words.concat(),
     }
 }
 

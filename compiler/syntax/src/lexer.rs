@@ -391,19 +391,19 @@ pub fn lex(text: &str) -> (Vec<Spanned>, Vec<Comment>) {
 }
 
 impl Token {
-    /// How a token is named in a "expected one of …" message.
+    /// How a token is named after "unexpected" in a syntax error (no article: "unexpected string").
     pub fn describe(&self) -> String {
         match self {
             Token::Ident(s) => format!("`{s}`"),
-            Token::Str(_) => "a string".into(),
+            Token::Str(_) => "string".into(),
             Token::Int(n) => format!("`{n}`"),
             Token::Ip4(a) | Token::Ip6(a) => format!("`{a}`"),
             Token::Net4(n) | Token::Net6(n) => format!("`{n}`"),
-            Token::Time(_) => "a time of day".into(),
-            Token::Date(_) => "a date".into(),
-            Token::Duration(_) => "a duration".into(),
-            Token::Error => "an unreadable character".into(),
-            Token::Comment => "a comment".into(),
+            Token::Time(_) => "time of day".into(),
+            Token::Date(_) => "date".into(),
+            Token::Duration(_) => "duration".into(),
+            Token::Error => "unreadable character".into(),
+            Token::Comment => "comment".into(),
             other => format!("`{}`", other.keyword_text()),
         }
     }

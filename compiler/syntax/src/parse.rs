@@ -22,17 +22,16 @@ pub struct Parsed {
 /// Parse one file. Never fails: unreadable stretches become error nodes and are reported.
 pub fn parse(text: &str) -> Parsed {
     let (tokens, comments) = lex(text);
-    let end = text.len();
     let mut recovered: Vec<ErrorRecovery<usize, Token, LexError>> = Vec::new();
     let result = FileParser::new().parse(&mut recovered, tokens);
     let mut errors: Vec<SyntaxError> = recovered
         .into_iter()
-        .map(|r| convert(r.error, end))
+        .map(|r| convert(r.error, text))
         .collect();
     let items = match result {
         Ok(items) => items,
         Err(e) => {
-            errors.push(convert(e, end));
+            errors.push(convert(e, text));
             Vec::new()
         }
     };
@@ -44,7 +43,8 @@ pub fn parse(text: &str) -> Parsed {
     }
 }
 
-fn convert(e: ParseError<usize, Token, LexError>, end: usize) -> SyntaxError {
+fn convert(e: ParseError<usize, Token, LexError>, text: &str) -> SyntaxError {
+    let end = text.len();
     match e {
         ParseError::InvalidToken { location } => SyntaxError {
             span: Span::new(location, location + 1),
@@ -57,15 +57,23 @@ fn convert(e: ParseError<usize, Token, LexError>, end: usize) -> SyntaxError {
             expected: clean_expected(expected),
         },
         ParseError::UnrecognizedToken {
+            token: (l, Token::Error, r),
+            ..
+        }
+        | ParseError::ExtraToken {
+            token: (l, Token::Error, r),
+        } => SyntaxError {
+            span: Span::new(l, r),
+            message: unreadable(text.get(l..r).unwrap_or("")),
+            // What the grammar would accept says nothing about a literal that failed to lex.
+            expected: Vec::new(),
+        },
+        ParseError::UnrecognizedToken {
             token: (l, tok, r),
             expected,
         } => SyntaxError {
             span: Span::new(l, r),
-            message: if tok == Token::Error {
-                "unreadable text".into()
-            } else {
-                format!("unexpected {}", tok.describe())
-            },
+            message: format!("unexpected {}", tok.describe()),
             expected: clean_expected(expected),
         },
         ParseError::ExtraToken { token: (l, tok, r) } => SyntaxError {
@@ -78,6 +86,19 @@ fn convert(e: ParseError<usize, Token, LexError>, end: usize) -> SyntaxError {
             message: "unreadable text".into(),
             expected: Vec::new(),
         },
+    }
+}
+
+/// The message for text the lexer could not read. It starts with "unreadable", which is how
+/// the compiler tells these (E0002) from other syntax errors (E0001).
+fn unreadable(slice: &str) -> String {
+    match slice.chars().next() {
+        Some('"') => "unreadable text: unterminated string (a string ends on its own line)".into(),
+        Some(c) if c.is_ascii_digit() || c == ':' => {
+            format!("unreadable text: `{slice}` is not a valid number, address, network, date, time or duration")
+        }
+        Some(c) => format!("unreadable character `{}`", c.escape_debug()),
+        None => "unreadable text".into(),
     }
 }
 
