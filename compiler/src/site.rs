@@ -29,7 +29,9 @@ pub fn normalize_path(p: &Path) -> PathBuf {
         match c {
             Component::CurDir => {}
             Component::ParentDir => {
-                if !out.pop() {
+                // Only a real directory name can be folded away; `..` after `..` accumulates.
+                let foldable = matches!(out.components().next_back(), Some(Component::Normal(_)));
+                if !(foldable && out.pop()) {
                     out.push("..");
                 }
             }
@@ -143,4 +145,16 @@ pub fn load_with(paths: &[PathBuf], read: ReadFn<'_>, list: ListFn<'_>) -> io::R
 pub fn into_site(db: &Database, loaded: Loaded, today: String) -> Site {
     let files = loaded.files.into_iter().map(|f| SourceFile::new(db, f.path, f.text, f.std)).collect();
     Site::new(db, files, loaded.errors, today)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parent_directories_accumulate() {
+        assert_eq!(normalize_path(Path::new("../../examples/x.pal")), PathBuf::from("../../examples/x.pal"));
+        assert_eq!(normalize_path(Path::new("a/./b/../c.pal")), PathBuf::from("a/c.pal"));
+        assert_eq!(normalize_path(Path::new("a/../../c.pal")), PathBuf::from("../c.pal"));
+    }
 }
