@@ -15,6 +15,10 @@ use std::process::ExitCode;
 
 mod build;
 mod output;
+mod report;
+mod sarif;
+mod verify;
+mod workorder;
 
 #[derive(Parser)]
 #[command(
@@ -40,6 +44,8 @@ enum MessageFormat {
     Short,
     /// One JSON document with every diagnostic.
     Json,
+    /// One SARIF 2.1.0 log on stdout, for code-review tools (docs/ci.md).
+    Sarif,
 }
 
 #[derive(Subcommand)]
@@ -70,11 +76,64 @@ enum Command {
         #[arg(short = 'o', long = "out", default_value = "out")]
         out: PathBuf,
         /// Emit this target for every device of the fitting kind instead of each device's own:
-        /// nftables, iptables, cisco-ios (firewalls); suricata, allowlist-json (gateways).
+        /// nftables, iptables, cisco-ios (firewalls); suricata, allowlist-json (gateways);
+        /// or only the work-order workflows: bpmn, workflow-json (workflows/<order>.bpmn|.json;
+        /// a build without --target writes both).
         #[arg(long)]
         target: Option<String>,
+        /// Suricata gateways drop forbidden requests (IPS) instead of alerting on them.
+        #[arg(long)]
+        ips: bool,
+        /// Also write palisade-monitor.rules: alerts on the protocol constraints of every
+        /// conduit, for a SOC sensor, whatever gateway enforces them.
+        #[arg(long)]
+        monitor: bool,
+        /// Emergencies only: write the outputs without proving the site's assertions and
+        /// profile first (the rulesets are still validated against the policy).
+        #[arg(long)]
+        no_verify: bool,
+        /// Emergencies only: skip translation validation, the Z3 proof that each firewall
+        /// ruleset (read back from the emitted text) permits exactly what the policy permits.
+        #[arg(long)]
+        no_validate: bool,
         #[arg(long, value_enum, default_value = "human")]
         message_format: MessageFormat,
+    },
+    /// Prove the site's assertions and profile; print each verdict (exit 0 only if all proved).
+    Verify {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "human")]
+        message_format: MessageFormat,
+        /// Write the proof record (JSON) to FILE, atomically.
+        #[arg(long, value_name = "FILE")]
+        proof_out: Option<PathBuf>,
+        /// Write every solver query as SMT-LIB into DIR.
+        #[arg(long, value_name = "DIR")]
+        emit_smt2: Option<PathBuf>,
+        /// Also print the zone-to-zone reachability matrix.
+        #[arg(long)]
+        matrix: bool,
+        /// Per-query solver timeout in milliseconds; a query that runs out is unknown.
+        #[arg(long, default_value_t = 10_000)]
+        timeout_ms: u32,
+    },
+    /// Write the audit report (report.html with the zone/conduit diagram, report.json) into a
+    /// directory: every proof, security levels, work orders, IEC 62443-3-3 evidence, hashes.
+    /// Exit 1 when a property is refuted or unknown (the report is still written).
+    Report {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(short = 'o', long = "out", default_value = "report")]
+        out: PathBuf,
+        /// Per-query solver timeout in milliseconds; a query that runs out is unknown.
+        #[arg(long, default_value_t = 10_000)]
+        timeout_ms: u32,
+        /// Print a date (YYYY-MM-DD) in the report as the date it was made; without it the
+        /// report carries no date, so the same inputs give byte-identical output.
+        #[arg(long, value_name = "DATE")]
+        date: Option<String>,
     },
     /// Print the resolved policy IR of a site as JSON.
     Ir {
@@ -86,16 +145,115 @@ enum Command {
         /// A code such as E0401, or `list` for all codes.
         code: String,
     },
+    /// Run the language server on stdin/stdout, for editors (see docs/editors.md).
+    Lsp {
+        /// Accepted for editors that pass it; stdio is the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
+    /// Open or close one instance of a work order on the firewalls (prints the commands;
+    /// --apply runs them here). See docs/firewalls.md.
+    Workorder {
+        #[command(subcommand)]
+        command: workorder::WorkorderCommand,
+    },
+    /// Write a synthetic site of a given size (for benchmarks); see docs/synth.md.
+    Synth {
+        #[arg(long, default_value_t = 200)]
+        zones: usize,
+        #[arg(long, default_value_t = 5000)]
+        assets: usize,
+        #[arg(long, default_value_t = 2000)]
+        conduits: usize,
+        /// Conduit rules in total, spread evenly over the conduits.
+        #[arg(long, default_value_t = 20000)]
+        rules: usize,
+        /// Number of .pal files to split the site into.
+        #[arg(long, default_value_t = 10)]
+        files: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Directory to write the site into (created if missing).
+        #[arg(short, long)]
+        out: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check { paths, message_format, deny_warnings } => cmd_check(&paths, message_format, deny_warnings),
+        Command::Check {
+            paths,
+            message_format,
+            deny_warnings,
+        } => cmd_check(&paths, message_format, deny_warnings),
         Command::Fmt { paths, check } => cmd_fmt(&paths, check),
         Command::Ir { paths } => cmd_ir(&paths),
-        Command::Build { paths, out, target, message_format } => build::cmd_build(&paths, &out, target.as_deref(), message_format),
+        Command::Build {
+            paths,
+            out,
+            target,
+            ips,
+            monitor,
+            no_verify,
+            no_validate,
+            message_format,
+        } => build::cmd_build(
+            &paths,
+            &out,
+            target.as_deref(),
+            message_format,
+            build::GatewayOptions { ips, monitor },
+            build::Checks {
+                verify: !no_verify,
+                validate: !no_validate,
+            },
+        ),
         Command::Explain { code } => cmd_explain(&code),
+        Command::Report {
+            paths,
+            out,
+            timeout_ms,
+            date,
+        } => report::cmd_report(&paths, &out, timeout_ms, date.as_deref()),
+        Command::Verify {
+            paths,
+            message_format,
+            proof_out,
+            emit_smt2,
+            matrix,
+            timeout_ms,
+        } => verify::cmd_verify(
+            &paths,
+            message_format,
+            proof_out.as_deref(),
+            emit_smt2,
+            matrix,
+            timeout_ms,
+        ),
+        Command::Lsp { .. } => palisade_lsp::run()
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(|e| e.to_string()),
+        Command::Workorder { command } => workorder::cmd_workorder(command),
+        Command::Synth {
+            zones,
+            assets,
+            conduits,
+            rules,
+            files,
+            seed,
+            out,
+        } => cmd_synth(
+            palisade_compiler::synth::SynthSpec {
+                zones,
+                assets,
+                conduits,
+                rules,
+                files,
+                seed,
+            },
+            &out,
+        ),
     };
     match result {
         Ok(code) => code,
@@ -124,12 +282,34 @@ fn load(paths: &[PathBuf]) -> Result<Session, String> {
     Ok(Session { db, site, sources })
 }
 
-fn print_diagnostics(diags: &[Diagnostic], sources: &SourceMap, format: MessageFormat) -> Result<(), String> {
+/// Write to standard output; a reader that went away (`| head`) is not a reason to panic.
+fn stdout(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+fn print_diagnostics(
+    diags: &[Diagnostic],
+    sources: &SourceMap,
+    format: MessageFormat,
+) -> Result<(), String> {
     match format {
-        MessageFormat::Json => println!("{}", render::json(diags, sources)),
+        MessageFormat::Json => stdout(&format!("{}\n", render::json(diags, sources))),
+        MessageFormat::Sarif => {
+            let root = std::env::current_dir().map_err(|e| e.to_string())?;
+            // A closed pipe (`| head`) is not a reason to panic.
+            let _ = writeln!(
+                std::io::stdout().lock(),
+                "{}",
+                sarif::render(diags, sources, &root)
+            );
+        }
         MessageFormat::Short => eprint!("{}", render::short(diags, sources)),
         MessageFormat::Human => {
-            let choice = if std::io::stderr().is_terminal() { ColorChoice::Auto } else { ColorChoice::Never };
+            let choice = if std::io::stderr().is_terminal() {
+                ColorChoice::Auto
+            } else {
+                ColorChoice::Never
+            };
             let mut out = StandardStream::stderr(choice);
             render::human(diags, sources, &mut out).map_err(|e| e.to_string())?;
         }
@@ -142,16 +322,24 @@ fn summary(diags: &[Diagnostic]) -> (usize, usize) {
     (errors, diags.len() - errors)
 }
 
-fn cmd_check(paths: &[PathBuf], format: MessageFormat, deny_warnings: bool) -> Result<ExitCode, String> {
+fn cmd_check(
+    paths: &[PathBuf],
+    format: MessageFormat,
+    deny_warnings: bool,
+) -> Result<ExitCode, String> {
     let s = load(paths)?;
     let diags = site_diagnostics(&s.db, s.site);
     print_diagnostics(diags, &s.sources, format)?;
     let (errors, warnings) = summary(diags);
-    if format != MessageFormat::Json {
+    if !matches!(format, MessageFormat::Json | MessageFormat::Sarif) {
         let name = &policy_ir(&s.db, s.site).site.name;
         eprintln!("checked site `{name}`: {errors} error(s), {warnings} warning(s)");
     }
-    Ok(if errors > 0 || (deny_warnings && warnings > 0) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if errors > 0 || (deny_warnings && warnings > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn cmd_ir(paths: &[PathBuf]) -> Result<ExitCode, String> {
@@ -164,7 +352,7 @@ fn cmd_ir(paths: &[PathBuf]) -> Result<ExitCode, String> {
     }
     let ir = policy_ir(&s.db, s.site);
     let json = serde_json::to_string_pretty(ir).map_err(|e| e.to_string())?;
-    println!("{json}");
+    stdout(&format!("{json}\n"));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -190,14 +378,16 @@ fn cmd_fmt(paths: &[PathBuf], check: bool) -> Result<ExitCode, String> {
     let mut unformatted = Vec::new();
     let mut broken = false;
     for path in pal_files(paths)? {
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         match palisade_syntax::format::format(&text) {
             Ok(formatted) if formatted == text => {}
             Ok(formatted) => {
                 if check {
                     unformatted.push(path.display().to_string());
                 } else {
-                    output::write_atomic(&path, formatted.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
+                    output::write_atomic(&path, formatted.as_bytes())
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
                 }
             }
             Err(err) => {
@@ -210,7 +400,11 @@ fn cmd_fmt(paths: &[PathBuf], check: bool) -> Result<ExitCode, String> {
                     .iter()
                     .map(|e| {
                         Diagnostic::error("E0001", e.message.clone()).primary(
-                            palisade_compiler::diagnostic::Location { file: shown.clone(), start: e.span.start, end: e.span.end },
+                            palisade_compiler::diagnostic::Location {
+                                file: shown.clone(),
+                                start: e.span.start,
+                                end: e.span.end,
+                            },
                             "unexpected here",
                         )
                     })
@@ -221,9 +415,13 @@ fn cmd_fmt(paths: &[PathBuf], check: bool) -> Result<ExitCode, String> {
         }
     }
     for f in &unformatted {
-        println!("would reformat {f}");
+        stdout(&format!("would reformat {f}\n"));
     }
-    Ok(if broken || !unformatted.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if broken || !unformatted.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn cmd_explain(code: &str) -> Result<ExitCode, String> {
@@ -236,10 +434,30 @@ fn cmd_explain(code: &str) -> Result<ExitCode, String> {
     }
     match codes::lookup(code) {
         Some(c) => {
-            writeln!(out, "{}: {}\n\n{}", c.code, c.title, c.explanation).map_err(|e| e.to_string())?;
+            writeln!(out, "{}: {}\n\n{}", c.code, c.title, c.explanation)
+                .map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
         }
-        None => Err(format!("no diagnostic code `{code}`; `palisade explain list` shows them all")),
+        None => Err(format!(
+            "no diagnostic code `{code}`; `palisade explain list` shows them all"
+        )),
     }
 }
 
+fn cmd_synth(
+    spec: palisade_compiler::synth::SynthSpec,
+    out: &std::path::Path,
+) -> Result<ExitCode, String> {
+    if spec.conduits > 0 && spec.rules < spec.conduits {
+        eprintln!("note: fewer rules than conduits: some conduits will have no rules (W0402)");
+    }
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let files = palisade_compiler::synth::generate(&spec);
+    for (name, text) in &files {
+        let path = out.join(name);
+        output::write_atomic(&path, text.as_bytes())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    eprintln!("wrote {} file(s) to {}", files.len(), out.display());
+    Ok(ExitCode::SUCCESS)
+}

@@ -45,14 +45,14 @@ pub fn cmd_verify(
             .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     match format {
-        MessageFormat::Json => println!("{}", json(&report, &diags, &s.sources)?),
+        MessageFormat::Json => crate::stdout(&format!("{}\n", json(&report, &diags, &s.sources)?)),
         MessageFormat::Sarif => print_diagnostics(&diags, &s.sources, format)?,
         _ => {
             print_diagnostics(&diags, &s.sources, format)?;
             if let Some(m) = &report.matrix {
-                print!("{}", m.text());
+                crate::stdout(&m.text());
             }
-            print!("{}", report.summary_text());
+            crate::stdout(&report.summary_text());
         }
     }
     Ok(if report.all_proved() {
