@@ -44,8 +44,9 @@ apt_install() {
 
 # --- Debian packages -------------------------------------------------------------------
 # libz3-dev: the verifier links the system Z3; clang/libclang-dev: z3-sys runs bindgen;
-# nftables/iptables/iproute2: the real tools check each generated ruleset.
-debian_packages=(libz3-dev clang libclang-dev pkg-config nftables iptables iproute2)
+# nftables/iptables/iproute2/ipset: the real tools check each generated ruleset (the iptables
+# output keeps its address groups and work-order sets in ipsets).
+debian_packages=(libz3-dev clang libclang-dev pkg-config nftables iptables iproute2 ipset time chromium)
 # A venv needs ensurepip, which Debian ships separately from its python3.
 python3 -c 'import ensurepip' 2>/dev/null || debian_packages+=(python3-venv)
 
@@ -133,6 +134,33 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "$want" > "$stamp"
 else
     log ".venv up to date"
+fi
+
+# --- bpmnlint for the workflow tests (tests/bpmnlint, pinned by its package-lock.json) ------
+# Node.js >= 20 and npm come with the machine; npm ci runs only when the lockfile changed.
+lint=tests/bpmnlint
+if [ -x "$lint/node_modules/.bin/bpmnlint" ] && [ ! "$lint/package-lock.json" -nt "$lint/node_modules/.package-lock.json" ]; then
+    log "bpmnlint present"
+elif command -v npm >/dev/null; then
+    log "npm ci in $lint"
+    (cd "$lint" && quiet npm ci --no-audit --no-fund)
+elif [ "${CI:-}" = "true" ]; then
+    die "npm is missing: the workflow tests need Node.js >= 20 and npm for bpmnlint"
+else
+    log "warning: npm is missing; the bpmnlint tests will be skipped"
+fi
+
+# --- the SARIF 2.1.0 schema for the SARIF tests (tests/sarif, pinned by its package-lock.json) --
+sarif=tests/sarif
+if [ -f "$sarif/node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json" ] && [ ! "$sarif/package-lock.json" -nt "$sarif/node_modules/.package-lock.json" ]; then
+    log "SARIF schema present"
+elif command -v npm >/dev/null; then
+    log "npm ci in $sarif"
+    (cd "$sarif" && quiet npm ci --no-audit --no-fund --ignore-scripts)
+elif [ "${CI:-}" = "true" ]; then
+    die "npm is missing: the SARIF tests need the schema from @microsoft/jest-sarif"
+else
+    log "warning: npm is missing; the SARIF schema tests will be skipped"
 fi
 
 log "done"

@@ -88,7 +88,11 @@ impl AddrRange {
     /// Stands in for an asset address that did not lower (an error already reported), so that
     /// the address checks do not report the stand-in as well. No literal can produce it: a v4
     /// range beyond 32 bits.
-    pub const UNRESOLVED: AddrRange = AddrRange { v6: false, lo: u128::MAX, hi: u128::MAX };
+    pub const UNRESOLVED: AddrRange = AddrRange {
+        v6: false,
+        lo: u128::MAX,
+        hi: u128::MAX,
+    };
 
     pub fn is_unresolved(&self) -> bool {
         *self == AddrRange::UNRESOLVED
@@ -134,7 +138,11 @@ impl AddrRange {
         let mut lo = self.lo;
         loop {
             // Largest block aligned at `lo` that stays within `hi`.
-            let mut size_bits = if lo == 0 { width } else { lo.trailing_zeros().min(width) };
+            let mut size_bits = if lo == 0 {
+                width
+            } else {
+                lo.trailing_zeros().min(width)
+            };
             while size_bits > 0 {
                 let last = if size_bits >= 128 {
                     u128::MAX
@@ -205,7 +213,11 @@ pub fn complement(ranges: &[AddrRange]) -> Vec<AddrRange> {
         for r in ranges.iter().filter(|r| r.v6 == v6) {
             if let Some(n) = next {
                 if r.lo > n {
-                    out.push(AddrRange { v6, lo: n, hi: r.lo - 1 });
+                    out.push(AddrRange {
+                        v6,
+                        lo: n,
+                        hi: r.lo - 1,
+                    });
                 }
             }
             next = r.hi.checked_add(1).filter(|n| *n <= family_max(v6));
@@ -224,7 +236,11 @@ pub fn complement(ranges: &[AddrRange]) -> Vec<AddrRange> {
 /// Ranges that belong to no zone and are never routed: loopback, link-local, multicast,
 /// limited broadcast, the unspecified address.
 pub fn reserved() -> Vec<(AddrRange, &'static str)> {
-    let v4 = |a: [u8; 4], p: u8| Cidr::new(false, u32::from(Ipv4Addr::from(a)) as u128, p).0.range();
+    let v4 = |a: [u8; 4], p: u8| {
+        Cidr::new(false, u32::from(Ipv4Addr::from(a)) as u128, p)
+            .0
+            .range()
+    };
     let v6 = |a: Ipv6Addr, p: u8| Cidr::new(true, u128::from(a), p).0.range();
     vec![
         (v4([0, 0, 0, 0], 8), "unspecified"),
@@ -234,8 +250,14 @@ pub fn reserved() -> Vec<(AddrRange, &'static str)> {
         (v4([255, 255, 255, 255], 32), "limited broadcast"),
         (v6(Ipv6Addr::UNSPECIFIED, 128), "unspecified"),
         (v6(Ipv6Addr::LOCALHOST, 128), "loopback"),
-        (v6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10), "link-local"),
-        (v6(Ipv6Addr::new(0xff00, 0, 0, 0, 0, 0, 0, 0), 8), "multicast"),
+        (
+            v6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10),
+            "link-local",
+        ),
+        (
+            v6(Ipv6Addr::new(0xff00, 0, 0, 0, 0, 0, 0, 0), 8),
+            "multicast",
+        ),
     ]
 }
 

@@ -56,7 +56,9 @@ impl Checker<'_> {
         nets.sort_by_key(|(r, z, _, _)| (r.v6, r.lo, std::cmp::Reverse(r.hi), *z));
         let mut widest: Option<usize> = None;
         for i in 0..nets.len() {
-            let Some((r, z, span, text)) = nets.get(i).cloned() else { continue };
+            let Some((r, z, span, text)) = nets.get(i).cloned() else {
+                continue;
+            };
             if let Some((wr, wz, wspan, wtext)) = widest.and_then(|w| nets.get(w)).cloned() {
                 if wr.overlaps(&r) && wz != z {
                     let (code, msg, help) = if wr == r {
@@ -67,8 +69,14 @@ impl Checker<'_> {
                          "zone networks must not overlap: every address belongs to at most one zone")
                     };
                     let d = Diagnostic::error(code, msg)
-                        .primary(self.loc(span), format!("`{text}` in zone `{}`", self.p.zone_name(z)))
-                        .secondary(self.loc(wspan), format!("overlaps `{wtext}` in zone `{}`", self.p.zone_name(wz)))
+                        .primary(
+                            self.loc(span),
+                            format!("`{text}` in zone `{}`", self.p.zone_name(z)),
+                        )
+                        .secondary(
+                            self.loc(wspan),
+                            format!("overlaps `{wtext}` in zone `{}`", self.p.zone_name(wz)),
+                        )
                         .help(help);
                     self.out.push(d);
                 }
@@ -79,14 +87,25 @@ impl Checker<'_> {
             }
             // One report per network, however many reserved ranges it touches (`0.0.0.0/0`
             // touches them all), and "lies in" only when it does.
-            let hits: Vec<(AddrRange, &str)> = reserved().into_iter().filter(|(res, _)| res.overlaps(&r)).collect();
+            let hits: Vec<(AddrRange, &str)> = reserved()
+                .into_iter()
+                .filter(|(res, _)| res.overlaps(&r))
+                .collect();
             if let [(first, _), ..] = hits.as_slice() {
                 let names: Vec<&str> = hits.iter().map(|(_, what)| *what).collect();
                 let ranges: Vec<String> = hits.iter().map(|(res, _)| res.to_string()).collect();
                 let msg = if hits.len() == 1 && first.contains(&r) {
-                    format!("network `{text}` of zone `{}` lies in the {} range", self.p.zone_name(z), names.join(""))
+                    format!(
+                        "network `{text}` of zone `{}` lies in the {} range",
+                        self.p.zone_name(z),
+                        names.join("")
+                    )
                 } else {
-                    format!("network `{text}` of zone `{}` overlaps never-routed addresses ({})", self.p.zone_name(z), names.join(", "))
+                    format!(
+                        "network `{text}` of zone `{}` overlaps never-routed addresses ({})",
+                        self.p.zone_name(z),
+                        names.join(", ")
+                    )
                 };
                 let d = Diagnostic::error("E0305", msg)
                     .primary(self.loc(span), format!("`{text}` overlaps {}", ranges.join(", ")))
@@ -110,7 +129,10 @@ impl Checker<'_> {
                 let Some(z) = self.p.zone(zone) else { continue };
                 // `external` owns what no zone owns: an interface there must avoid every zone.
                 let outside = if zone == EXTERNAL {
-                    self.p.zones.iter().any(|o| o.networks.iter().any(|n| n.range().overlaps(&addr)))
+                    self.p
+                        .zones
+                        .iter()
+                        .any(|o| o.networks.iter().any(|n| n.range().overlaps(&addr)))
                 } else {
                     !z.networks.is_empty() && !z.networks.iter().any(|n| n.range().contains(&addr))
                 };
@@ -118,7 +140,13 @@ impl Checker<'_> {
                     let owner = self.p.zone_of(addr);
                     let nets: Vec<String> = z.networks.iter().map(|n| n.to_string()).collect();
                     let (msg, label) = if k == 0 {
-                        (format!("asset `{}` at `{addr}` is outside zone `{}`", a.name, z.name), format!("not in {}", nets.join(", ")))
+                        (
+                            format!(
+                                "asset `{}` at `{addr}` is outside zone `{}`",
+                                a.name, z.name
+                            ),
+                            format!("not in {}", nets.join(", ")),
+                        )
                     } else if zone == EXTERNAL {
                         (format!("the interface of asset `{}` in zone `external` at `{addr}` lies in a declared zone", a.name), "owned by a declared zone".to_string())
                     } else {
@@ -126,8 +154,15 @@ impl Checker<'_> {
                     };
                     let mut d = Diagnostic::error("E0303", msg).primary(self.loc(span), label);
                     d = if owner != EXTERNAL && owner != zone {
-                        let what = if k == 0 { "move the asset there, or declare it as a bridge with an `interface`" } else { "declare the interface in that zone" };
-                        d.help(format!("`{addr}` belongs to zone `{}`; {what}", self.p.zone_name(owner)))
+                        let what = if k == 0 {
+                            "move the asset there, or declare it as a bridge with an `interface`"
+                        } else {
+                            "declare the interface in that zone"
+                        };
+                        d.help(format!(
+                            "`{addr}` belongs to zone `{}`; {what}",
+                            self.p.zone_name(owner)
+                        ))
                     } else {
                         d.help("an asset's address lies inside one of its zone's networks")
                     };
@@ -135,38 +170,66 @@ impl Checker<'_> {
                 }
                 for (res, what) in reserved() {
                     if res.overlaps(&addr) {
-                        let d = Diagnostic::error("E0305", format!("asset `{}` has an address in the {what} range", a.name))
-                            .primary(self.loc(span), format!("`{addr}` is never routed"));
+                        let d = Diagnostic::error(
+                            "E0305",
+                            format!("asset `{}` has an address in the {what} range", a.name),
+                        )
+                        .primary(self.loc(span), format!("`{addr}` is never routed"));
                         self.out.push(d);
                     }
                 }
             }
-            let other_zones: BTreeSet<ZoneId> = a.interfaces.iter().map(|x| x.zone).filter(|z| *z != a.zone).collect();
+            let other_zones: BTreeSet<ZoneId> = a
+                .interfaces
+                .iter()
+                .map(|x| x.zone)
+                .filter(|z| *z != a.zone)
+                .collect();
             if !other_zones.is_empty() && !a.bridge {
-                let names: Vec<String> = other_zones.iter().map(|z| format!("`{}`", self.p.zone_name(*z))).collect();
+                let names: Vec<String> = other_zones
+                    .iter()
+                    .map(|z| format!("`{}`", self.p.zone_name(*z)))
+                    .collect();
                 let d = Diagnostic::error("E0501", format!("asset `{}` is dual-homed into {} but not declared a bridge", a.name, names.join(", ")))
                     .primary(self.loc(a.span), format!("interfaces in `{}` and {}", self.p.zone_name(a.zone), names.join(", ")))
                     .help("an asset in two zones joins them with no firewall; if that is intended, add `bridge` to the asset so that every proof counts it");
                 self.out.push(d);
             }
             if a.bridge && other_zones.is_empty() {
-                let d = Diagnostic::warning("W0502", format!("asset `{}` is declared a bridge but has no interface in another zone", a.name))
-                    .primary(self.loc(a.span), "no `interface` in another zone")
-                    .help("add `interface ZONE at ADDRESS`, or remove `bridge`");
+                let d = Diagnostic::warning(
+                    "W0502",
+                    format!(
+                        "asset `{}` is declared a bridge but has no interface in another zone",
+                        a.name
+                    ),
+                )
+                .primary(self.loc(a.span), "no `interface` in another zone")
+                .help("add `interface ZONE at ADDRESS`, or remove `bridge`");
                 self.out.push(d);
             }
         }
         addrs.sort_by_key(|(r, id, _)| (r.v6, r.lo, *id));
         let mut widest: Option<usize> = None;
         for i in 0..addrs.len() {
-            let Some((r, id, span)) = addrs.get(i).cloned() else { continue };
+            let Some((r, id, span)) = addrs.get(i).cloned() else {
+                continue;
+            };
             if let Some((wr, wid, wspan)) = widest.and_then(|w| addrs.get(w)).cloned() {
                 if wr.overlaps(&r) && wid != id {
-                    let (a, b) = (self.p.asset(wid).map(|a| a.name.clone()).unwrap_or_default(), self.p.asset(id).map(|a| a.name.clone()).unwrap_or_default());
-                    let d = Diagnostic::error("E0304", format!("assets `{a}` and `{b}` share addresses"))
-                        .primary(self.loc(span), format!("`{b}` at `{r}`"))
-                        .secondary(self.loc(wspan), format!("`{a}` at `{wr}`"))
-                        .help("two assets never share an address");
+                    let (a, b) = (
+                        self.p
+                            .asset(wid)
+                            .map(|a| a.name.clone())
+                            .unwrap_or_default(),
+                        self.p.asset(id).map(|a| a.name.clone()).unwrap_or_default(),
+                    );
+                    let d = Diagnostic::error(
+                        "E0304",
+                        format!("assets `{a}` and `{b}` share addresses"),
+                    )
+                    .primary(self.loc(span), format!("`{b}` at `{r}`"))
+                    .secondary(self.loc(wspan), format!("`{a}` at `{wr}`"))
+                    .help("two assets never share an address");
                     self.out.push(d);
                 }
             }
@@ -189,9 +252,17 @@ impl Checker<'_> {
             for rid in &c.rules {
                 let Some(r) = self.p.rule(*rid) else { continue };
                 for sid in self.p.leaf_services(&r.services) {
-                    let Some(s) = self.p.service(sid) else { continue };
+                    let Some(s) = self.p.service(sid) else {
+                        continue;
+                    };
                     if s.is_local_only() {
-                        let what = if s.layer2 || s.transports.iter().any(|t| t.is_layer2()) { "a layer-2" } else if s.broadcast { "a broadcast" } else { "a multicast" };
+                        let what = if s.layer2 || s.transports.iter().any(|t| t.is_layer2()) {
+                            "a layer-2"
+                        } else if s.broadcast {
+                            "a broadcast"
+                        } else {
+                            "a multicast"
+                        };
                         let d = Diagnostic::error("E0404", format!("`{}` is {what} service and cannot cross a routed conduit", s.name))
                             .primary(self.loc(r.span), format!("`{}` stays inside its zone", s.name))
                             .help("layer-2, broadcast and multicast traffic never leaves its segment; keep it inside the zone, or use a routed variant of the protocol");
@@ -209,7 +280,11 @@ impl Checker<'_> {
 
     fn topology(&mut self) {
         let components = self.topology.components();
-        let joined = |a: ZoneId, b: ZoneId| components.get(&a).is_some_and(|x| components.get(&b) == Some(x));
+        let joined = |a: ZoneId, b: ZoneId| {
+            components
+                .get(&a)
+                .is_some_and(|x| components.get(&b) == Some(x))
+        };
         for c in &self.p.conduits {
             if c.from != c.to && !joined(c.from, c.to) {
                 let d = Diagnostic::error("E0405", format!("no device or link joins zones `{}` and `{}`", self.p.zone_name(c.from), self.p.zone_name(c.to)))
@@ -219,7 +294,11 @@ impl Checker<'_> {
             }
         }
         for (l, link) in self.p.links.iter().enumerate() {
-            let zones: Vec<String> = link.zones.iter().map(|z| format!("`{}`", self.p.zone_name(*z))).collect();
+            let zones: Vec<String> = link
+                .zones
+                .iter()
+                .map(|z| format!("`{}`", self.p.zone_name(*z)))
+                .collect();
             let _ = l;
             if link.zones.len() >= 2 {
                 let d = Diagnostic::warning("W0401", format!("zones {} are joined by link `{}` with no firewall", zones.join(", "), link.name))
@@ -232,7 +311,10 @@ impl Checker<'_> {
             let mut zones: BTreeSet<ZoneId> = a.interfaces.iter().map(|x| x.zone).collect();
             zones.insert(a.zone);
             if zones.len() >= 2 {
-                let names: Vec<String> = zones.iter().map(|z| format!("`{}`", self.p.zone_name(*z))).collect();
+                let names: Vec<String> = zones
+                    .iter()
+                    .map(|z| format!("`{}`", self.p.zone_name(*z)))
+                    .collect();
                 let d = Diagnostic::warning("W0401", format!("bridge asset `{}` joins zones {} with no firewall", a.name, names.join(", ")))
                     .primary(self.loc(a.span), "traffic can cross here unfiltered")
                     .note("every proof treats this asset as an unfiltered path: whoever holds it holds a foothold in every zone it touches");
@@ -243,7 +325,9 @@ impl Checker<'_> {
 
     fn compensating(&mut self) {
         for a in &self.p.assets {
-            let Some(zone) = self.p.zone(a.zone) else { continue };
+            let Some(zone) = self.p.zone(a.zone) else {
+                continue;
+            };
             let capability = a.capability.unwrap_or_default();
             for c in &a.compensating {
                 // Incomplete controls (E0604) are reported while lowering, from the source.
@@ -255,18 +339,41 @@ impl Checker<'_> {
                         self.out.push(d);
                     }
                 }
-                let gaps: Vec<u8> = c.covers.iter().copied().filter(|fr| capability.get(*fr as usize) < zone.security_level.get(*fr as usize)).collect();
+                let gaps: Vec<u8> = c
+                    .covers
+                    .iter()
+                    .copied()
+                    .filter(|fr| {
+                        capability.get(*fr as usize) < zone.security_level.get(*fr as usize)
+                    })
+                    .collect();
                 if gaps.is_empty() && !c.covers.is_empty() {
-                    let frs: Vec<&str> = c.covers.iter().filter_map(|f| FR_NAMES.get(*f as usize).copied()).collect();
+                    let frs: Vec<&str> = c
+                        .covers
+                        .iter()
+                        .filter_map(|f| FR_NAMES.get(*f as usize).copied())
+                        .collect();
                     let d = Diagnostic::error("E0601", format!("compensating control of `{}` covers no gap", a.name))
                         .primary(self.loc(c.span), format!("{} already meet zone `{}`'s target", frs.join(", "), zone.name))
                         .note(format!("SL-C {capability} against SL-T {}", zone.security_level))
                         .help("a compensating control justifies an FR where the asset's capability is below the zone's target");
                     self.out.push(d);
                 } else if gaps.len() < c.covers.len() {
-                    let frs: Vec<&str> = c.covers.iter().filter(|f| !gaps.contains(f)).filter_map(|f| FR_NAMES.get(*f as usize).copied()).collect();
-                    let d = Diagnostic::warning("W0601", format!("compensating control of `{}` covers {} where there is no gap", a.name, frs.join(", ")))
-                        .primary(self.loc(c.span), "no gap on these requirements");
+                    let frs: Vec<&str> = c
+                        .covers
+                        .iter()
+                        .filter(|f| !gaps.contains(f))
+                        .filter_map(|f| FR_NAMES.get(*f as usize).copied())
+                        .collect();
+                    let d = Diagnostic::warning(
+                        "W0601",
+                        format!(
+                            "compensating control of `{}` covers {} where there is no gap",
+                            a.name,
+                            frs.join(", ")
+                        ),
+                    )
+                    .primary(self.loc(c.span), "no gap on these requirements");
                     self.out.push(d);
                 }
             }
@@ -279,13 +386,33 @@ impl Checker<'_> {
             // `opens` naming a conduit without a rule for this order (E0702) is reported while
             // lowering, at the conduit's name.
             // Rules under this order that reach nothing of its scope never open.
-            let scope_addrs: Vec<AddrRange> = wo.scope.iter().flat_map(|s| match s {
-                ScopeItem::Zone(z) => self.p.zone(*z).map(|z| z.networks.iter().map(|n| n.range()).collect::<Vec<_>>()).unwrap_or_default(),
-                ScopeItem::Asset(a) => self.p.asset(*a).map(|a| { let mut v = vec![a.addr]; v.extend(a.interfaces.iter().map(|i| i.addr)); v }).unwrap_or_default(),
-            }).collect();
+            let scope_addrs: Vec<AddrRange> = wo
+                .scope
+                .iter()
+                .flat_map(|s| match s {
+                    ScopeItem::Zone(z) => self
+                        .p
+                        .zone(*z)
+                        .map(|z| z.networks.iter().map(|n| n.range()).collect::<Vec<_>>())
+                        .unwrap_or_default(),
+                    ScopeItem::Asset(a) => self
+                        .p
+                        .asset(*a)
+                        .map(|a| {
+                            let mut v = vec![a.addr];
+                            v.extend(a.interfaces.iter().map(|i| i.addr));
+                            v
+                        })
+                        .unwrap_or_default(),
+                })
+                .collect();
             for rid in &wo.rules {
                 let Some(r) = self.p.rule(*rid) else { continue };
-                let touches = |addrs: &[AddrRange]| addrs.iter().any(|a| scope_addrs.iter().any(|s| s.overlaps(a)));
+                let touches = |addrs: &[AddrRange]| {
+                    addrs
+                        .iter()
+                        .any(|a| scope_addrs.iter().any(|s| s.overlaps(a)))
+                };
                 if !scope_addrs.is_empty() && !touches(&r.src.addrs) && !touches(&r.dst.addrs) {
                     let d = Diagnostic::warning("W0702", format!("this rule opens under `{}` but touches nothing in its scope", wo.name))
                         .primary(self.loc(r.span), "neither end is in the work order's scope")
@@ -296,9 +423,15 @@ impl Checker<'_> {
             }
             if !self.p.persons.is_empty() {
                 if let Some(why) = self.unsatisfiable(wo) {
-                    let d = Diagnostic::error("E0703", format!("no declared set of people can approve work order `{}`", wo.name))
-                        .primary(self.loc(wo.span), why)
-                        .help("declare enough people holding the roles, or change the approval rule");
+                    let d = Diagnostic::error(
+                        "E0703",
+                        format!(
+                            "no declared set of people can approve work order `{}`",
+                            wo.name
+                        ),
+                    )
+                    .primary(self.loc(wo.span), why)
+                    .help("declare enough people holding the roles, or change the approval rule");
                     self.out.push(d);
                 }
             }
@@ -318,7 +451,12 @@ impl Checker<'_> {
         let approvers = slots.len();
         if wo.separation_of_duties {
             slots.push(wo.requested_by.clone());
-        } else if !self.p.persons.iter().any(|p| p.roles.iter().any(|r| wo.requested_by.contains(r))) {
+        } else if !self
+            .p
+            .persons
+            .iter()
+            .any(|p| p.roles.iter().any(|r| wo.requested_by.contains(r)))
+        {
             return Some("nobody holds a role that may request it".into());
         }
         let matched = max_matching(&slots, &self.p.persons);
@@ -335,16 +473,32 @@ impl Checker<'_> {
     fn dataflows(&mut self) {
         for f in &self.p.dataflows {
             for hop in &f.hops {
-                let (Some(a), Some(b)) = (self.p.asset(hop.from), self.p.asset(hop.to)) else { continue };
+                let (Some(a), Some(b)) = (self.p.asset(hop.from), self.p.asset(hop.to)) else {
+                    continue;
+                };
                 if a.addr.is_unresolved() || b.addr.is_unresolved() {
                     continue;
                 }
-                let zones = |x: &Asset| { let mut v = vec![x.zone]; v.extend(x.interfaces.iter().map(|i| i.zone)); v };
+                let zones = |x: &Asset| {
+                    let mut v = vec![x.zone];
+                    v.extend(x.interfaces.iter().map(|i| i.zone));
+                    v
+                };
                 if zones(a).iter().any(|z| zones(b).contains(z)) {
                     continue;
                 }
                 let carried = |src: &Asset, dst: &Asset| {
-                    self.p.rules.iter().any(|r| r.workorder.is_none() && r.src.addrs.iter().any(|x| x.contains(&src.addr) || src.interfaces.iter().any(|i| x.contains(&i.addr))) && r.dst.addrs.iter().any(|x| x.contains(&dst.addr) || dst.interfaces.iter().any(|i| x.contains(&i.addr))))
+                    self.p.rules.iter().any(|r| {
+                        r.workorder.is_none()
+                            && r.src.addrs.iter().any(|x| {
+                                x.contains(&src.addr)
+                                    || src.interfaces.iter().any(|i| x.contains(&i.addr))
+                            })
+                            && r.dst.addrs.iter().any(|x| {
+                                x.contains(&dst.addr)
+                                    || dst.interfaces.iter().any(|i| x.contains(&i.addr))
+                            })
+                    })
                 };
                 let ok = match hop.mode {
                     Some(HopMode::Push) => carried(a, b),
@@ -354,8 +508,13 @@ impl Checker<'_> {
                 if !ok {
                     let how = match hop.mode {
                         Some(HopMode::Push) => format!("a rule `{} -> {}`", a.name, b.name),
-                        Some(HopMode::Pull) => format!("a rule `{} -> {}` (the receiver pulls)", b.name, a.name),
-                        None => format!("a rule `{} -> {}` (push) or `{} -> {}` (pull)", a.name, b.name, b.name, a.name),
+                        Some(HopMode::Pull) => {
+                            format!("a rule `{} -> {}` (the receiver pulls)", b.name, a.name)
+                        }
+                        None => format!(
+                            "a rule `{} -> {}` (push) or `{} -> {}` (pull)",
+                            a.name, b.name, b.name, a.name
+                        ),
                     };
                     let d = Diagnostic::error("E0801", format!("data flow `{}` crosses from `{}` to `{}` on no conduit rule", f.name, self.p.zone_name(a.zone), self.p.zone_name(b.zone)))
                         .primary(self.loc(hop.span), format!("hop `{} -> {}` is not carried", a.name, b.name))
@@ -372,15 +531,24 @@ impl Checker<'_> {
             used_roles.extend(wo.requested_by.iter().copied());
             for a in &wo.approvals {
                 match a {
-                    Approval::AllOf { roles } | Approval::NOf { roles, .. } => used_roles.extend(roles.iter().copied()),
+                    Approval::AllOf { roles } | Approval::NOf { roles, .. } => {
+                        used_roles.extend(roles.iter().copied())
+                    }
                 }
             }
         }
         for (i, r) in self.p.roles.iter().enumerate() {
-            let std = self.p.sources.get(r.span.file as usize).is_some_and(|s| s.std);
+            let std = self
+                .p
+                .sources
+                .get(r.span.file as usize)
+                .is_some_and(|s| s.std);
             if !std && !used_roles.contains(&RoleId(i as u32)) {
                 let d = Diagnostic::warning("W0901", format!("role `{}` is never used", r.name))
-                    .primary(self.loc(r.span), "no work order requests or approves with it");
+                    .primary(
+                        self.loc(r.span),
+                        "no work order requests or approves with it",
+                    );
                 self.out.push(d);
             }
         }
@@ -392,7 +560,10 @@ impl Checker<'_> {
             used_services.extend(s.members.iter().copied());
         }
         for a in &self.p.assertions {
-            if let Property::Reachable { service: Some(s), .. } = a.property {
+            if let Property::Reachable {
+                service: Some(s), ..
+            } = a.property
+            {
                 used_services.insert(s);
             }
         }
@@ -414,14 +585,22 @@ impl Checker<'_> {
         for wo in &self.p.workorders {
             for s in &wo.scope {
                 match s {
-                    ScopeItem::Zone(z) => { used_zones.insert(*z); }
-                    ScopeItem::Asset(a) => { if let Some(a) = self.p.asset(*a) { used_zones.insert(a.zone); } }
+                    ScopeItem::Zone(z) => {
+                        used_zones.insert(*z);
+                    }
+                    ScopeItem::Asset(a) => {
+                        if let Some(a) = self.p.asset(*a) {
+                            used_zones.insert(a.zone);
+                        }
+                    }
                 }
             }
         }
         for a in &self.p.assertions {
             let places: Vec<Place> = match &a.property {
-                Property::NoPath { from, to } | Property::OnlyVia { from, to, .. } | Property::Reachable { from, to, .. } => vec![*from, *to],
+                Property::NoPath { from, to }
+                | Property::OnlyVia { from, to, .. }
+                | Property::Reachable { from, to, .. } => vec![*from, *to],
                 Property::Isolated { zone } => vec![*zone],
                 Property::SecurityLevel { zone } => vec![Place::Zone(*zone)],
                 _ => vec![],
@@ -465,8 +644,16 @@ fn max_matching(slots: &[Vec<RoleId>], persons: &[Person]) -> usize {
     matched
 }
 
-fn augment(slot: usize, slots: &[Vec<RoleId>], persons: &[Person], owner: &mut [Option<usize>], seen: &mut [bool]) -> bool {
-    let Some(roles) = slots.get(slot) else { return false };
+fn augment(
+    slot: usize,
+    slots: &[Vec<RoleId>],
+    persons: &[Person],
+    owner: &mut [Option<usize>],
+    seen: &mut [bool],
+) -> bool {
+    let Some(roles) = slots.get(slot) else {
+        return false;
+    };
     for (p, person) in persons.iter().enumerate() {
         if !person.roles.iter().any(|r| roles.contains(r)) || seen.get(p).copied().unwrap_or(true) {
             continue;

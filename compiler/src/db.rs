@@ -55,8 +55,16 @@ pub fn syntax_diagnostics(db: &dyn salsa::Database, file: SourceFile) -> Vec<Dia
             let unreadable = e.message.starts_with("unreadable");
             let code = if unreadable { "E0002" } else { "E0001" };
             let mut d = Diagnostic::error(code, e.message.clone()).primary(
-                Location { file: path.clone(), start: e.span.start, end: e.span.end },
-                if unreadable { "not part of the language" } else { "unexpected here" },
+                Location {
+                    file: path.clone(),
+                    start: e.span.start,
+                    end: e.span.end,
+                },
+                if unreadable {
+                    "not part of the language"
+                } else {
+                    "unexpected here"
+                },
             );
             if !e.expected.is_empty() {
                 let mut expected = e.expected.clone();
@@ -84,10 +92,18 @@ pub fn lowered(db: &dyn salsa::Database, site: Site) -> LoweredSite {
     let files = site.files(db);
     let inputs: Vec<LowerInput<'_>> = files
         .iter()
-        .map(|f| LowerInput { path: f.path(db), text: f.text(db), std: *f.std(db), file: &parsed(db, *f).file })
+        .map(|f| LowerInput {
+            path: f.path(db),
+            text: f.text(db),
+            std: *f.std(db),
+            file: &parsed(db, *f).file,
+        })
         .collect();
     let l = lower(&inputs);
-    LoweredSite { policy: l.policy, diagnostics: l.diagnostics }
+    LoweredSite {
+        policy: l.policy,
+        diagnostics: l.diagnostics,
+    }
 }
 
 /// The resolved policy IR of a site.
@@ -104,7 +120,9 @@ pub fn site_diagnostics(db: &dyn salsa::Database, site: Site) -> Vec<Diagnostic>
     }
     let low = lowered(db, site);
     out.extend(low.diagnostics.iter().cloned());
-    let ctx = CheckContext { today: site.today(db).clone() };
+    let ctx = CheckContext {
+        today: site.today(db).clone(),
+    };
     out.extend(checks::check(&low.policy, &ctx));
     normalize(&mut out);
     out

@@ -113,7 +113,10 @@ pub fn normalize(diags: &mut Vec<Diagnostic>) {
 
 /// "did you mean `x`?" among candidate names, by Jaro-Winkler similarity ignoring case
 /// (`PLC` finds `plc`).
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     let lower = name.to_lowercase();
     candidates
         .into_iter()

@@ -20,10 +20,25 @@ macro_rules! id_type {
         }
     )*};
 }
-id_type!(ZoneId, AssetId, ServiceId, RoleId, PersonId, GroupId, ConduitId, RuleId, DeviceId, LinkId, WorkOrderId, DataFlowId);
+id_type!(
+    ZoneId,
+    AssetId,
+    ServiceId,
+    RoleId,
+    PersonId,
+    GroupId,
+    ConduitId,
+    RuleId,
+    DeviceId,
+    LinkId,
+    WorkOrderId,
+    DataFlowId
+);
 
 /// Where something was written: `file` indexes [`Policy::sources`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
 pub struct Span {
     pub file: u32,
     pub start: u32,
@@ -193,14 +208,30 @@ pub struct ProtocolFunction {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "proto", rename_all = "lowercase")]
 pub enum Transport {
-    Tcp { lo: u16, hi: u16 },
-    Udp { lo: u16, hi: u16 },
-    Icmp { icmp_type: Option<u8>, code: Option<u8> },
-    Icmpv6 { icmp_type: Option<u8>, code: Option<u8> },
+    Tcp {
+        lo: u16,
+        hi: u16,
+    },
+    Udp {
+        lo: u16,
+        hi: u16,
+    },
+    Icmp {
+        icmp_type: Option<u8>,
+        code: Option<u8>,
+    },
+    Icmpv6 {
+        icmp_type: Option<u8>,
+        code: Option<u8>,
+    },
     /// Any packet of this IP protocol number.
-    Ip { number: u8 },
+    Ip {
+        number: u8,
+    },
     /// A layer-2 frame type; never routed.
-    Ethertype { value: u16 },
+    Ethertype {
+        value: u16,
+    },
 }
 
 impl Transport {
@@ -234,7 +265,10 @@ pub struct Service {
 impl Service {
     /// Cannot cross a routed conduit (layer 2, broadcast or multicast).
     pub fn is_local_only(&self) -> bool {
-        self.layer2 || self.broadcast || self.multicast || self.transports.iter().any(|t| t.is_layer2())
+        self.layer2
+            || self.broadcast
+            || self.multicast
+            || self.transports.iter().any(|t| t.is_layer2())
     }
 }
 
@@ -247,7 +281,9 @@ pub struct Group {
 }
 
 /// A security-level vector over FR1..FR7.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
 pub struct SlVector(pub [u8; 7]);
 
 impl SlVector {
@@ -451,7 +487,9 @@ impl Target {
     }
     pub fn fits(self, kind: DeviceKind) -> bool {
         match kind {
-            DeviceKind::Firewall => matches!(self, Target::Nftables | Target::Iptables | Target::CiscoIos),
+            DeviceKind::Firewall => {
+                matches!(self, Target::Nftables | Target::Iptables | Target::CiscoIos)
+            }
             DeviceKind::Gateway => matches!(self, Target::Suricata | Target::AllowlistJson),
         }
     }
@@ -583,13 +621,32 @@ pub enum Via {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "property", rename_all = "snake_case")]
 pub enum Property {
-    NoPath { from: Place, to: Place },
-    OnlyVia { via: Via, from: Place, to: Place },
-    Isolated { zone: Place },
-    Reachable { from: Place, to: Place, service: Option<ServiceId> },
-    SecurityLevel { zone: ZoneId },
-    Approvals { workorder: WorkOrderId },
-    DataFlow { dataflow: DataFlowId },
+    NoPath {
+        from: Place,
+        to: Place,
+    },
+    OnlyVia {
+        via: Via,
+        from: Place,
+        to: Place,
+    },
+    Isolated {
+        zone: Place,
+    },
+    Reachable {
+        from: Place,
+        to: Place,
+        service: Option<ServiceId>,
+    },
+    SecurityLevel {
+        zone: ZoneId,
+    },
+    Approvals {
+        workorder: WorkOrderId,
+    },
+    DataFlow {
+        dataflow: DataFlowId,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

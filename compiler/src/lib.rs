@@ -2,6 +2,7 @@
 //! policy IR, and diagnostics. Syntax lives in `palisade-syntax`.
 
 pub mod address;
+pub mod approvals;
 pub mod checks;
 pub mod codes;
 pub mod db;
@@ -13,6 +14,7 @@ pub mod profile;
 pub mod render;
 pub mod site;
 pub mod stdlib;
+pub mod synth;
 pub mod topology;
 
 pub use diagnostic::{Diagnostic, Severity};

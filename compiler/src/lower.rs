@@ -205,7 +205,8 @@ fn title(t: &Option<ast::StrLit>) -> Option<String> {
 }
 
 fn stmts<T>(v: &[Stmt<T>]) -> impl Iterator<Item = (&T, ast::Span)> {
-    v.iter().filter_map(|s| s.node.as_ref().map(|n| (n, s.span)))
+    v.iter()
+        .filter_map(|s| s.node.as_ref().map(|n| (n, s.span)))
 }
 
 impl<'a> Lowerer<'a> {
@@ -288,7 +289,10 @@ impl<'a> Lowerer<'a> {
                 ItemKind::Site(s) => {
                     site_count += 1;
                     // `site "Name"`, not the whole block: the labels stay one line each.
-                    let head = ast::Span { start: item.span.start, end: s.name.span.end };
+                    let head = ast::Span {
+                        start: item.span.start,
+                        end: s.name.span.end,
+                    };
                     if site_count == 1 {
                         first_site = Some((file, head));
                     } else if let Some((f0, s0)) = first_site {
@@ -373,7 +377,11 @@ impl<'a> Lowerer<'a> {
     fn resolve(&mut self, file: u32, name: &ast::Ident, kinds: &[DeclKind]) -> Option<Decl> {
         // The common case first, without building the message text (tens of thousands of
         // names resolve in a large site).
-        if let Some(d) = self.names.get(&name.name).filter(|d| kinds.contains(&d.kind)) {
+        if let Some(d) = self
+            .names
+            .get(&name.name)
+            .filter(|d| kinds.contains(&d.kind))
+        {
             return Some(*d);
         }
         let what = one_of(&kinds.iter().map(|k| k.describe()).collect::<Vec<_>>());
@@ -382,10 +390,18 @@ impl<'a> Lowerer<'a> {
             Some(d) => {
                 let diag = Diagnostic::error(
                     "E0103",
-                    format!("`{}` is {}, but {} is expected here", name.name, a(d.kind.describe()), a(&what)),
+                    format!(
+                        "`{}` is {}, but {} is expected here",
+                        name.name,
+                        a(d.kind.describe()),
+                        a(&what)
+                    ),
                 )
                 .primary(self.loc(file, name.span), format!("expected {}", a(&what)))
-                .secondary(self.loc(d.file, d.span), format!("`{}` is defined here", name.name));
+                .secondary(
+                    self.loc(d.file, d.span),
+                    format!("`{}` is defined here", name.name),
+                );
                 let diag = match self.suggest(&name.name, kinds) {
                     Some(h) => diag.help(h),
                     None => diag,
@@ -394,8 +410,9 @@ impl<'a> Lowerer<'a> {
                 None
             }
             None => {
-                let diag = Diagnostic::error("E0101", format!("cannot find {what} `{}`", name.name))
-                    .primary(self.loc(file, name.span), "not defined");
+                let diag =
+                    Diagnostic::error("E0101", format!("cannot find {what} `{}`", name.name))
+                        .primary(self.loc(file, name.span), "not defined");
                 let diag = match self.suggest(&name.name, kinds) {
                     Some(h) => diag.help(h),
                     None if kinds.contains(&DeclKind::Service) => {
@@ -426,7 +443,8 @@ impl<'a> Lowerer<'a> {
         if name.name == "external" {
             return Some(EXTERNAL);
         }
-        self.resolve(file, name, &[DeclKind::Zone]).map(|d| ZoneId(d.id))
+        self.resolve(file, name, &[DeclKind::Zone])
+            .map(|d| ZoneId(d.id))
     }
 
     // ------------------------------------------------------------ site, constants, roles
@@ -444,24 +462,35 @@ impl<'a> Lowerer<'a> {
                     match stmt {
                         ast::SiteStmt::Timezone(t) => {
                             if !valid_timezone(&t.value) {
-                                let d = Diagnostic::error("E0014", format!("`{}` is not an IANA time zone name", t.value))
-                                    .primary(self.loc(file, t.span), "expected a name such as `Europe/Rotterdam` or `UTC`")
-                                    .help("work-order windows are evaluated in the site's time zone");
+                                let d = Diagnostic::error(
+                                    "E0014",
+                                    format!("`{}` is not an IANA time zone name", t.value),
+                                )
+                                .primary(
+                                    self.loc(file, t.span),
+                                    "expected a name such as `Europe/Rotterdam` or `UTC`",
+                                )
+                                .help("work-order windows are evaluated in the site's time zone");
                                 self.diags.push(d);
                             }
                             tz = Some(t.value.clone());
                             let _ = span;
                         }
-                        ast::SiteStmt::Description(d) => self.policy.site.description = Some(d.value.clone()),
+                        ast::SiteStmt::Description(d) => {
+                            self.policy.site.description = Some(d.value.clone())
+                        }
                     }
                 }
                 match tz {
                     Some(tz) => self.policy.site.timezone = tz,
                     None if has_syntax_errors(&s.stmts) => {}
                     None => {
-                        let d = Diagnostic::error("E0014", format!("site `{}` has no time zone", s.name.value))
-                            .primary(self.loc(file, s.name.span), "no `timezone` in this site")
-                            .help("add `timezone \"Area/City\"`: work-order windows are local times");
+                        let d = Diagnostic::error(
+                            "E0014",
+                            format!("site `{}` has no time zone", s.name.value),
+                        )
+                        .primary(self.loc(file, s.name.span), "no `timezone` in this site")
+                        .help("add `timezone \"Area/City\"`: work-order windows are local times");
                         self.diags.push(d);
                     }
                 }
@@ -478,9 +507,13 @@ impl<'a> Lowerer<'a> {
                 let value = match &c.value {
                     ast::Value::Int(i) => Some(ConstValue::Int(i.value)),
                     ast::Value::Str(_) => Some(ConstValue::Str),
-                    ast::Value::Ip(ip, _) => Some(ConstValue::Addr(AddrRange::single(ip.v6, ip.value))),
+                    ast::Value::Ip(ip, _) => {
+                        Some(ConstValue::Addr(AddrRange::single(ip.v6, ip.value)))
+                    }
                     ast::Value::Net(n, span) => Some(ConstValue::Net(self.cidr(file, *n, *span))),
-                    ast::Value::IpRange(a, b, span) => self.ip_range(file, *a, *b, *span).map(ConstValue::Addr),
+                    ast::Value::IpRange(a, b, span) => {
+                        self.ip_range(file, *a, *b, *span).map(ConstValue::Addr)
+                    }
                 };
                 if let Some(v) = value {
                     self.consts.insert(c.name.name.clone(), v);
@@ -493,22 +526,42 @@ impl<'a> Lowerer<'a> {
         let (cidr, host_bits) = Cidr::new(n.addr.v6, n.addr.value, n.prefix);
         if host_bits {
             let d = Diagnostic::warning("W0301", format!("network `{n}` has host bits set"))
-                .primary(self.loc(file, span), format!("this is the network `{cidr}`"))
+                .primary(
+                    self.loc(file, span),
+                    format!("this is the network `{cidr}`"),
+                )
                 .help(format!("write `{cidr}`"));
             self.diags.push(d);
         }
         cidr
     }
 
-    fn ip_range(&mut self, file: u32, a: ast::IpLit, b: ast::IpLit, span: ast::Span) -> Option<AddrRange> {
+    fn ip_range(
+        &mut self,
+        file: u32,
+        a: ast::IpLit,
+        b: ast::IpLit,
+        span: ast::Span,
+    ) -> Option<AddrRange> {
         if a.v6 != b.v6 || a.value > b.value {
             let d = Diagnostic::error("E0207", format!("`{a}-{b}` is not an address range"))
-                .primary(self.loc(file, span), if a.v6 != b.v6 { "the two ends are of different address families" } else { "the first address is above the last" })
+                .primary(
+                    self.loc(file, span),
+                    if a.v6 != b.v6 {
+                        "the two ends are of different address families"
+                    } else {
+                        "the first address is above the last"
+                    },
+                )
                 .help("write the lower address first, both of one family");
             self.diags.push(d);
             return None;
         }
-        Some(AddrRange { v6: a.v6, lo: a.value, hi: b.value })
+        Some(AddrRange {
+            v6: a.v6,
+            lo: a.value,
+            hi: b.value,
+        })
     }
 
     fn lower_roles(&mut self) {
@@ -525,10 +578,18 @@ impl<'a> Lowerer<'a> {
 
     fn lower_protocols(&mut self) {
         for (file, item) in self.items() {
-            let ItemKind::Protocol(p) = &item.kind else { continue };
+            let ItemKind::Protocol(p) = &item.kind else {
+                continue;
+            };
             let Some(family) = ProtocolFamily::from_name(&p.name.name) else {
-                let d = Diagnostic::error("E0210", format!("unknown protocol family `{}`", p.name.name))
-                    .primary(self.loc(file, p.name.span), "expected `modbus`, `dnp3` or `cip`");
+                let d = Diagnostic::error(
+                    "E0210",
+                    format!("unknown protocol family `{}`", p.name.name),
+                )
+                .primary(
+                    self.loc(file, p.name.span),
+                    "expected `modbus`, `dnp3` or `cip`",
+                );
                 self.diags.push(d);
                 continue;
             };
@@ -536,15 +597,39 @@ impl<'a> Lowerer<'a> {
             for (stmt, span) in stmts(&p.stmts) {
                 let want_service = family == ProtocolFamily::Cip;
                 if stmt.is_service != want_service {
-                    let (kw, other) = if want_service { ("service", "function") } else { ("function", "service") };
-                    let d = Diagnostic::error("E0204", format!("`{}` entries of `{}` are written `{kw}`", other, family.name()))
-                        .primary(self.loc(file, span), format!("write `{kw} {} = …`", stmt.name.name));
+                    let (kw, other) = if want_service {
+                        ("service", "function")
+                    } else {
+                        ("function", "service")
+                    };
+                    let d = Diagnostic::error(
+                        "E0204",
+                        format!(
+                            "`{}` entries of `{}` are written `{kw}`",
+                            other,
+                            family.name()
+                        ),
+                    )
+                    .primary(
+                        self.loc(file, span),
+                        format!("write `{kw} {} = …`", stmt.name.name),
+                    );
                     self.diags.push(d);
                     continue;
                 }
                 if stmt.code.value > family.max_code() {
-                    let d = Diagnostic::error("E0204", format!("code {} is out of range for {}", stmt.code.value, family.name()))
-                        .primary(self.loc(file, stmt.code.span), format!("at most {}", family.max_code()));
+                    let d = Diagnostic::error(
+                        "E0204",
+                        format!(
+                            "code {} is out of range for {}",
+                            stmt.code.value,
+                            family.name()
+                        ),
+                    )
+                    .primary(
+                        self.loc(file, stmt.code.span),
+                        format!("at most {}", family.max_code()),
+                    );
                     self.diags.push(d);
                     continue;
                 }
@@ -555,16 +640,36 @@ impl<'a> Lowerer<'a> {
                     Some("diagnostic") => Access::Diagnostic,
                     Some(other) => {
                         let span = stmt.access.as_ref().map(|a| a.span).unwrap_or(span);
-                        let d = Diagnostic::error("E0204", format!("unknown access class `{other}`"))
-                            .primary(self.loc(file, span), "expected `read`, `write`, `diagnostic` or `other`");
+                        let d =
+                            Diagnostic::error("E0204", format!("unknown access class `{other}`"))
+                                .primary(
+                                    self.loc(file, span),
+                                    "expected `read`, `write`, `diagnostic` or `other`",
+                                );
                         self.diags.push(d);
                         Access::Other
                     }
                 };
                 if let Some(prev) = functions.iter().find(|f| f.name == stmt.name.name) {
-                    let d = Diagnostic::error("E0102", format!("`{}` is defined more than once in `{}`", stmt.name.name, family.name()))
-                        .primary(self.loc(file, stmt.name.span), "second definition")
-                        .secondary(self.loc(prev.span.file, ast::Span { start: prev.span.start, end: prev.span.end }), "first definition");
+                    let d = Diagnostic::error(
+                        "E0102",
+                        format!(
+                            "`{}` is defined more than once in `{}`",
+                            stmt.name.name,
+                            family.name()
+                        ),
+                    )
+                    .primary(self.loc(file, stmt.name.span), "second definition")
+                    .secondary(
+                        self.loc(
+                            prev.span.file,
+                            ast::Span {
+                                start: prev.span.start,
+                                end: prev.span.end,
+                            },
+                        ),
+                        "first definition",
+                    );
                     self.diags.push(d);
                     continue;
                 }
@@ -636,14 +741,24 @@ impl<'a> Lowerer<'a> {
             }
             for (stmt, _) in stmts(s.body.as_deref().unwrap_or(&[])) {
                 match stmt {
-                    ast::ServiceStmt::Inspect(name) => match ProtocolFamily::from_name(&name.name) {
-                        Some(f) if self.protocols.contains_key(f.name()) => svc.inspect = Some(f),
-                        _ => {
-                            let d = Diagnostic::error("E0210", format!("unknown protocol family `{}`", name.name))
-                                .primary(self.loc(file, name.span), "expected `modbus`, `dnp3` or `cip`");
-                            self.diags.push(d);
+                    ast::ServiceStmt::Inspect(name) => {
+                        match ProtocolFamily::from_name(&name.name) {
+                            Some(f) if self.protocols.contains_key(f.name()) => {
+                                svc.inspect = Some(f)
+                            }
+                            _ => {
+                                let d = Diagnostic::error(
+                                    "E0210",
+                                    format!("unknown protocol family `{}`", name.name),
+                                )
+                                .primary(
+                                    self.loc(file, name.span),
+                                    "expected `modbus`, `dnp3` or `cip`",
+                                );
+                                self.diags.push(d);
+                            }
                         }
-                    },
+                    }
                     ast::ServiceStmt::Provides(props) => {
                         for (p, _) in props {
                             match p {
@@ -665,7 +780,12 @@ impl<'a> Lowerer<'a> {
         let n = self.policy.services.len();
         for i in 0..n {
             let mut seen = vec![i];
-            let mut stack: Vec<usize> = self.policy.services.get(i).map(|s| s.members.iter().map(|m| m.index()).collect()).unwrap_or_default();
+            let mut stack: Vec<usize> = self
+                .policy
+                .services
+                .get(i)
+                .map(|s| s.members.iter().map(|m| m.index()).collect())
+                .unwrap_or_default();
             let mut transports = Vec::new();
             let mut cycle = false;
             while let Some(j) = stack.pop() {
@@ -688,8 +808,14 @@ impl<'a> Lowerer<'a> {
             }
             if cycle {
                 if let Some(s) = self.policy.services.get(i) {
-                    let d = Diagnostic::error("E0105", format!("service group `{}` contains itself", s.name))
-                        .primary(self.policy.location(s.span), "this group refers back to itself through its members");
+                    let d = Diagnostic::error(
+                        "E0105",
+                        format!("service group `{}` contains itself", s.name),
+                    )
+                    .primary(
+                        self.policy.location(s.span),
+                        "this group refers back to itself through its members",
+                    );
                     self.diags.push(d);
                 }
             }
@@ -711,8 +837,11 @@ impl<'a> Lowerer<'a> {
                 match self.consts.get(&name.name) {
                     Some(ConstValue::Int(v)) => (*v, name.span),
                     _ => {
-                        let d = Diagnostic::error("E0211", format!("constant `{}` is not a number", name.name))
-                            .primary(self.loc(file, name.span), format!("expected {}", a(what)));
+                        let d = Diagnostic::error(
+                            "E0211",
+                            format!("constant `{}` is not a number", name.name),
+                        )
+                        .primary(self.loc(file, name.span), format!("expected {}", a(what)));
                         self.diags.push(d);
                         return None;
                     }
@@ -720,8 +849,10 @@ impl<'a> Lowerer<'a> {
             }
         };
         if value > max {
-            let d = Diagnostic::error("E0201", format!("{what} {value} is out of range"))
-                .primary(self.loc(file, span), format!("{} is at most {max}", a(what)));
+            let d = Diagnostic::error("E0201", format!("{what} {value} is out of range")).primary(
+                self.loc(file, span),
+                format!("{} is at most {max}", a(what)),
+            );
             self.diags.push(d);
             return None;
         }
@@ -740,10 +871,18 @@ impl<'a> Lowerer<'a> {
         match proto {
             "tcp" | "udp" => {
                 let Some(first) = &p.first else {
-                    return bad(self, &format!("`{proto}` needs a port"), &format!("write `{proto}/502` or `{proto}/1024-65535`"));
+                    return bad(
+                        self,
+                        &format!("`{proto}` needs a port"),
+                        &format!("write `{proto}/502` or `{proto}/1024-65535`"),
+                    );
                 };
                 if p.code.is_some() {
-                    return bad(self, "a port has no code", "the third part is only for ICMP codes");
+                    return bad(
+                        self,
+                        "a port has no code",
+                        "the third part is only for ICMP codes",
+                    );
                 }
                 let lo = self.port_num(file, first, 65535, "port")? as u16;
                 let hi = match &p.last {
@@ -751,13 +890,25 @@ impl<'a> Lowerer<'a> {
                     None => lo,
                 };
                 if lo > hi {
-                    return bad(self, "the port range is reversed", "write the lower port first");
+                    return bad(
+                        self,
+                        "the port range is reversed",
+                        "write the lower port first",
+                    );
                 }
-                Some(if proto == "tcp" { Transport::Tcp { lo, hi } } else { Transport::Udp { lo, hi } })
+                Some(if proto == "tcp" {
+                    Transport::Tcp { lo, hi }
+                } else {
+                    Transport::Udp { lo, hi }
+                })
             }
             "icmp" | "icmpv6" => {
                 if p.last.is_some() {
-                    return bad(self, "ICMP types are not ranges", "write `icmp/TYPE` or `icmp/TYPE/CODE`");
+                    return bad(
+                        self,
+                        "ICMP types are not ranges",
+                        "write `icmp/TYPE` or `icmp/TYPE/CODE`",
+                    );
                 }
                 let icmp_type = match &p.first {
                     Some(f) => Some(self.port_num(file, f, 255, "ICMP type")? as u8),
@@ -767,14 +918,26 @@ impl<'a> Lowerer<'a> {
                     Some(c) => Some(self.port_num(file, c, 255, "ICMP code")? as u8),
                     None => None,
                 };
-                Some(if proto == "icmp" { Transport::Icmp { icmp_type, code } } else { Transport::Icmpv6 { icmp_type, code } })
+                Some(if proto == "icmp" {
+                    Transport::Icmp { icmp_type, code }
+                } else {
+                    Transport::Icmpv6 { icmp_type, code }
+                })
             }
             "proto" | "ethertype" => {
                 let Some(first) = &p.first else {
-                    return bad(self, &format!("`{proto}` needs a number"), &format!("write `{proto}/47`"));
+                    return bad(
+                        self,
+                        &format!("`{proto}` needs a number"),
+                        &format!("write `{proto}/47`"),
+                    );
                 };
                 if p.last.is_some() || p.code.is_some() {
-                    return bad(self, "a single number is expected", &format!("write `{proto}/N`"));
+                    return bad(
+                        self,
+                        "a single number is expected",
+                        &format!("write `{proto}/N`"),
+                    );
                 }
                 if proto == "proto" {
                     let number = self.port_num(file, first, 255, "IP protocol number")? as u8;
@@ -785,8 +948,13 @@ impl<'a> Lowerer<'a> {
                 }
             }
             other => {
-                let hint = did_you_mean(other, ["tcp", "udp", "icmp", "icmpv6", "proto", "ethertype"])
-                    .unwrap_or_else(|| "expected `tcp`, `udp`, `icmp`, `icmpv6`, `proto` or `ethertype`".into());
+                let hint = did_you_mean(
+                    other,
+                    ["tcp", "udp", "icmp", "icmpv6", "proto", "ethertype"],
+                )
+                .unwrap_or_else(|| {
+                    "expected `tcp`, `udp`, `icmp`, `icmpv6`, `proto` or `ethertype`".into()
+                });
                 bad(self, &format!("unknown protocol `{other}`"), &hint)
             }
         }
@@ -798,8 +966,11 @@ impl<'a> Lowerer<'a> {
         match level {
             ast::Level::Scalar(i) => {
                 if i.value > 4 {
-                    let d = Diagnostic::error("E0202", format!("security level {} is out of range", i.value))
-                        .primary(self.loc(file, i.span), "security levels run from 0 to 4");
+                    let d = Diagnostic::error(
+                        "E0202",
+                        format!("security level {} is out of range", i.value),
+                    )
+                    .primary(self.loc(file, i.span), "security levels run from 0 to 4");
                     self.diags.push(d);
                     return None;
                 }
@@ -811,16 +982,22 @@ impl<'a> Lowerer<'a> {
                 for (fr, lvl) in entries {
                     let Some(idx) = FR_NAMES.iter().position(|n| *n == fr.name) else {
                         let hint = fr_hint(&fr.name);
-                        let d = Diagnostic::error("E0203", format!("unknown foundational requirement `{}`", fr.name))
-                            .primary(self.loc(file, fr.span), "expected FR1 … FR7")
-                            .help(hint);
+                        let d = Diagnostic::error(
+                            "E0203",
+                            format!("unknown foundational requirement `{}`", fr.name),
+                        )
+                        .primary(self.loc(file, fr.span), "expected FR1 … FR7")
+                        .help(hint);
                         self.diags.push(d);
                         ok = false;
                         continue;
                     };
                     if lvl.value > 4 {
-                        let d = Diagnostic::error("E0202", format!("security level {} is out of range", lvl.value))
-                            .primary(self.loc(file, lvl.span), "security levels run from 0 to 4");
+                        let d = Diagnostic::error(
+                            "E0202",
+                            format!("security level {} is out of range", lvl.value),
+                        )
+                        .primary(self.loc(file, lvl.span), "security levels run from 0 to 4");
                         self.diags.push(d);
                         ok = false;
                         continue;
@@ -828,8 +1005,9 @@ impl<'a> Lowerer<'a> {
                     match out.get_mut(idx) {
                         Some(slot @ None) => *slot = Some(lvl.value as u8),
                         _ => {
-                            let d = Diagnostic::error("E0203", format!("`{}` is given twice", fr.name))
-                                .primary(self.loc(file, fr.span), "repeated here");
+                            let d =
+                                Diagnostic::error("E0203", format!("`{}` is given twice", fr.name))
+                                    .primary(self.loc(file, fr.span), "repeated here");
                             self.diags.push(d);
                             ok = false;
                         }
@@ -842,9 +1020,15 @@ impl<'a> Lowerer<'a> {
                     .map(|(_, n)| n)
                     .collect();
                 if ok && !missing.is_empty() {
-                    let d = Diagnostic::error("E0203", format!("the security level vector lacks {}", missing.join(", ")))
-                        .primary(self.loc(file, *span), "all seven foundational requirements are needed")
-                        .help("write a scalar (`security_level 2`) when every FR has the same level");
+                    let d = Diagnostic::error(
+                        "E0203",
+                        format!("the security level vector lacks {}", missing.join(", ")),
+                    )
+                    .primary(
+                        self.loc(file, *span),
+                        "all seven foundational requirements are needed",
+                    )
+                    .help("write a scalar (`security_level 2`) when every FR has the same level");
                     self.diags.push(d);
                     ok = false;
                 }
@@ -857,14 +1041,22 @@ impl<'a> Lowerer<'a> {
     fn asset_addr(&mut self, file: u32, ep: &ast::Endpoint) -> Option<AddrRange> {
         match ep {
             ast::Endpoint::Value(ast::Value::Ip(ip, _)) => Some(AddrRange::single(ip.v6, ip.value)),
-            ast::Endpoint::Value(ast::Value::IpRange(a, b, span)) => self.ip_range(file, *a, *b, *span),
+            ast::Endpoint::Value(ast::Value::IpRange(a, b, span)) => {
+                self.ip_range(file, *a, *b, *span)
+            }
             ast::Endpoint::Name(n) => {
                 self.resolve(file, n, &[DeclKind::Const])?;
                 match self.consts.get(&n.name) {
                     Some(ConstValue::Addr(r)) => Some(*r),
                     _ => {
-                        let d = Diagnostic::error("E0211", format!("constant `{}` is not an address", n.name))
-                            .primary(self.loc(file, n.span), "expected an address or an address range");
+                        let d = Diagnostic::error(
+                            "E0211",
+                            format!("constant `{}` is not an address", n.name),
+                        )
+                        .primary(
+                            self.loc(file, n.span),
+                            "expected an address or an address range",
+                        );
                         self.diags.push(d);
                         None
                     }
@@ -883,7 +1075,9 @@ impl<'a> Lowerer<'a> {
     fn lower_zones(&mut self) {
         // Ids were handed out in declaration order, so pushing in the same order keeps them.
         for (file, item) in self.items() {
-            let ItemKind::Zone(z) = &item.kind else { continue };
+            let ItemKind::Zone(z) = &item.kind else {
+                continue;
+            };
             if z.name.name == "external" {
                 continue;
             }
@@ -923,17 +1117,26 @@ impl<'a> Lowerer<'a> {
                                         zone.network_spans.push(Self::span(file, n.span));
                                     }
                                     _ => {
-                                        let d = Diagnostic::error("E0211", format!("constant `{}` is not a network", n.name))
-                                            .primary(self.loc(file, n.span), "expected a network such as `10.40.0.0/24`");
+                                        let d = Diagnostic::error(
+                                            "E0211",
+                                            format!("constant `{}` is not a network", n.name),
+                                        )
+                                        .primary(
+                                            self.loc(file, n.span),
+                                            "expected a network such as `10.40.0.0/24`",
+                                        );
                                         self.diags.push(d);
                                     }
                                 }
                             }
                         }
                         other => {
-                            let d = Diagnostic::error("E0207", "a zone network is written as `address/prefix`")
-                                .primary(self.loc(file, other.span()), "not a network")
-                                .help("write `network 10.40.0.0/24`");
+                            let d = Diagnostic::error(
+                                "E0207",
+                                "a zone network is written as `address/prefix`",
+                            )
+                            .primary(self.loc(file, other.span()), "not a network")
+                            .help("write `network 10.40.0.0/24`");
                             self.diags.push(d);
                         }
                     },
@@ -946,25 +1149,41 @@ impl<'a> Lowerer<'a> {
                 }
             }
             if !level_seen && !has_syntax_errors(&z.stmts) {
-                let d = Diagnostic::error("E0202", format!("zone `{}` has no security level", z.name.name))
-                    .primary(self.loc(file, z.name.span), "no `security_level` in this zone")
-                    .help("every zone needs a target security level SL-T, e.g. `security_level 2`");
+                let d = Diagnostic::error(
+                    "E0202",
+                    format!("zone `{}` has no security level", z.name.name),
+                )
+                .primary(
+                    self.loc(file, z.name.span),
+                    "no `security_level` in this zone",
+                )
+                .help("every zone needs a target security level SL-T, e.g. `security_level 2`");
                 self.diags.push(d);
             }
             // Written but wrong networks are reported as such; after a syntax error, nothing.
-            let network_written = stmts(&z.stmts).any(|(s, _)| matches!(s, ast::ZoneStmt::Network(_)));
+            let network_written =
+                stmts(&z.stmts).any(|(s, _)| matches!(s, ast::ZoneStmt::Network(_)));
             if !network_written && !has_syntax_errors(&z.stmts) {
-                let d = Diagnostic::error("E0306", format!("zone `{}` has no network", z.name.name))
-                    .primary(self.loc(file, z.name.span), "no `network` in this zone")
-                    .help("a zone owns one or more networks, e.g. `network 10.40.0.0/24`");
+                let d =
+                    Diagnostic::error("E0306", format!("zone `{}` has no network", z.name.name))
+                        .primary(self.loc(file, z.name.span), "no `network` in this zone")
+                        .help("a zone owns one or more networks, e.g. `network 10.40.0.0/24`");
                 self.diags.push(d);
             }
             self.policy.zones.push(zone);
         }
     }
 
-    fn lower_asset(&mut self, file: u32, zone: ZoneId, a: &ast::Asset, span: ast::Span) -> ir::Asset {
-        let addr = self.asset_addr(file, &a.addr).unwrap_or(AddrRange::UNRESOLVED);
+    fn lower_asset(
+        &mut self,
+        file: u32,
+        zone: ZoneId,
+        a: &ast::Asset,
+        span: ast::Span,
+    ) -> ir::Asset {
+        let addr = self
+            .asset_addr(file, &a.addr)
+            .unwrap_or(AddrRange::UNRESOLVED);
         let mut asset = ir::Asset {
             name: a.name.name.clone(),
             title: title(&a.title),
@@ -986,9 +1205,10 @@ impl<'a> Lowerer<'a> {
                     } else {
                         let hint = did_you_mean(&k.name, ASSET_KINDS.iter().copied())
                             .unwrap_or_else(|| format!("known kinds: {}", ASSET_KINDS.join(", ")));
-                        let d = Diagnostic::error("E0205", format!("unknown asset kind `{}`", k.name))
-                            .primary(self.loc(file, k.span), "not an asset kind")
-                            .help(hint);
+                        let d =
+                            Diagnostic::error("E0205", format!("unknown asset kind `{}`", k.name))
+                                .primary(self.loc(file, k.span), "not an asset kind")
+                                .help(hint);
                         self.diags.push(d);
                     }
                 }
@@ -997,7 +1217,11 @@ impl<'a> Lowerer<'a> {
                     let z = self.resolve_zone(file, zone);
                     let r = self.asset_addr(file, addr);
                     if let (Some(z), Some(r)) = (z, r) {
-                        asset.interfaces.push(AssetInterface { zone: z, addr: r, span: Self::span(file, sspan) });
+                        asset.interfaces.push(AssetInterface {
+                            zone: z,
+                            addr: r,
+                            span: Self::span(file, sspan),
+                        });
                     }
                 }
                 ast::AssetStmt::Bridge(_) => asset.bridge = true,
@@ -1011,7 +1235,13 @@ impl<'a> Lowerer<'a> {
         asset
     }
 
-    fn compensating(&mut self, file: u32, asset: &str, body: &[Stmt<ast::CompStmt>], span: ast::Span) -> CompensatingControl {
+    fn compensating(
+        &mut self,
+        file: u32,
+        asset: &str,
+        body: &[Stmt<ast::CompStmt>],
+        span: ast::Span,
+    ) -> CompensatingControl {
         // Completeness is a property of what is written: a `relies_on` naming nothing is
         // reported as such, not as a missing `relies_on`; after a syntax error, not at all.
         let written = |want: fn(&ast::CompStmt) -> bool| stmts(body).any(|(s, _)| want(s));
@@ -1033,7 +1263,13 @@ impl<'a> Lowerer<'a> {
         }
         if !missing.is_empty() && !has_syntax_errors(body) {
             // The keyword, not the whole block.
-            let head = ast::Span { start: span.start, end: span.start.saturating_add("compensating".len() as u32).min(span.end) };
+            let head = ast::Span {
+                start: span.start,
+                end: span
+                    .start
+                    .saturating_add("compensating".len() as u32)
+                    .min(span.end),
+            };
             let d = Diagnostic::error("E0604", format!("compensating control of `{asset}` lacks {}", missing.join(", ")))
                 .primary(self.loc(file, head), "incomplete justification")
                 .help("a compensating control states the FRs it covers, what it relies on, why, who owns it and when it expires");
@@ -1055,9 +1291,12 @@ impl<'a> Lowerer<'a> {
                             Some(i) => c.covers.push(i as u8),
                             None => {
                                 let hint = fr_hint(&fr.name);
-                                let d = Diagnostic::error("E0203", format!("unknown foundational requirement `{}`", fr.name))
-                                    .primary(self.loc(file, fr.span), "expected FR1 … FR7")
-                                    .help(hint);
+                                let d = Diagnostic::error(
+                                    "E0203",
+                                    format!("unknown foundational requirement `{}`", fr.name),
+                                )
+                                .primary(self.loc(file, fr.span), "expected FR1 … FR7")
+                                .help(hint);
                                 self.diags.push(d);
                             }
                         }
@@ -1065,15 +1304,23 @@ impl<'a> Lowerer<'a> {
                 }
                 ast::CompStmt::ReliesOn(r) => {
                     c.relies_on = match r {
-                        ast::Reliance::Gateway(n) => self.reliance(file, n, DeclKind::Gateway).map(|id| Reliance::Gateway(DeviceId(id))),
-                        ast::Reliance::Firewall(n) => self.reliance(file, n, DeclKind::Firewall).map(|id| Reliance::Firewall(DeviceId(id))),
-                        ast::Reliance::Conduit(n) => self.reliance(file, n, DeclKind::Conduit).map(|id| Reliance::Conduit(ConduitId(id))),
+                        ast::Reliance::Gateway(n) => self
+                            .reliance(file, n, DeclKind::Gateway)
+                            .map(|id| Reliance::Gateway(DeviceId(id))),
+                        ast::Reliance::Firewall(n) => self
+                            .reliance(file, n, DeclKind::Firewall)
+                            .map(|id| Reliance::Firewall(DeviceId(id))),
+                        ast::Reliance::Conduit(n) => self
+                            .reliance(file, n, DeclKind::Conduit)
+                            .map(|id| Reliance::Conduit(ConduitId(id))),
                         ast::Reliance::Isolation(_) => Some(Reliance::Isolation),
                     };
                 }
                 ast::CompStmt::Because(s) => c.because = Some(s.value.clone()),
                 ast::CompStmt::Owner(s) => c.owner = Some(s.value.clone()),
-                ast::CompStmt::Expires((y, m, d), _) => c.expires = Some(format!("{y:04}-{m:02}-{d:02}")),
+                ast::CompStmt::Expires((y, m, d), _) => {
+                    c.expires = Some(format!("{y:04}-{m:02}-{d:02}"))
+                }
             }
         }
         c.covers.sort();
@@ -1087,15 +1334,33 @@ impl<'a> Lowerer<'a> {
         match self.names.get(&name.name).copied() {
             Some(d) if d.kind == want => Some(d.id),
             Some(d) => {
-                let diag = Diagnostic::error("E0602", format!("the compensating control relies on {} `{}`, which is {}", want.describe(), name.name, a(d.kind.describe())))
-                    .primary(self.loc(file, name.span), format!("not a {}", want.describe()))
-                    .secondary(self.loc(d.file, d.span), "defined here");
+                let diag = Diagnostic::error(
+                    "E0602",
+                    format!(
+                        "the compensating control relies on {} `{}`, which is {}",
+                        want.describe(),
+                        name.name,
+                        a(d.kind.describe())
+                    ),
+                )
+                .primary(
+                    self.loc(file, name.span),
+                    format!("not a {}", want.describe()),
+                )
+                .secondary(self.loc(d.file, d.span), "defined here");
                 self.diags.push(diag);
                 None
             }
             None => {
-                let diag = Diagnostic::error("E0602", format!("the compensating control relies on {} `{}`, which does not exist", want.describe(), name.name))
-                    .primary(self.loc(file, name.span), "nothing of that name");
+                let diag = Diagnostic::error(
+                    "E0602",
+                    format!(
+                        "the compensating control relies on {} `{}`, which does not exist",
+                        want.describe(),
+                        name.name
+                    ),
+                )
+                .primary(self.loc(file, name.span), "nothing of that name");
                 let diag = match self.suggest(&name.name, &[want]) {
                     Some(h) => diag.help(h),
                     None => diag,
@@ -1133,7 +1398,12 @@ impl<'a> Lowerer<'a> {
                 }
             }
             self.resolving_groups.pop();
-            let addrs = merge(members.iter().flat_map(|m| m.addrs.iter().copied()).collect());
+            let addrs = merge(
+                members
+                    .iter()
+                    .flat_map(|m| m.addrs.iter().copied())
+                    .collect(),
+            );
             self.resolved_groups.insert(idx as u32, addrs.clone());
             if let Some(grp) = self.policy.groups.get_mut(idx) {
                 grp.members = members;
@@ -1148,16 +1418,26 @@ impl<'a> Lowerer<'a> {
         }
         if self.resolving_groups.contains(&id) {
             let d = Diagnostic::error("E0105", format!("group `{}` contains itself", name.name))
-                .primary(self.loc(file, name.span), "this member refers back to the group being defined");
+                .primary(
+                    self.loc(file, name.span),
+                    "this member refers back to the group being defined",
+                );
             self.diags.push(d);
             return Vec::new();
         }
         // A group used before its own turn: resolve it now.
         let group = self.items().find_map(|(f, it)| match &it.kind {
-            ItemKind::Group(g) if self.is_live(&g.name, f) && self.names.get(&g.name.name).is_some_and(|d| d.id == id) => Some((f, g)),
+            ItemKind::Group(g)
+                if self.is_live(&g.name, f)
+                    && self.names.get(&g.name.name).is_some_and(|d| d.id == id) =>
+            {
+                Some((f, g))
+            }
             _ => None,
         });
-        let Some((gfile, g)) = group else { return Vec::new() };
+        let Some((gfile, g)) = group else {
+            return Vec::new();
+        };
         self.resolving_groups.push(id);
         let mut addrs = Vec::new();
         for m in &g.members {
@@ -1195,17 +1475,28 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Resolve a rule endpoint, group member or scope entry. `side` is the zone `any` means.
-    fn endpoint(&mut self, file: u32, ep: &ast::Endpoint, side: Option<ZoneId>) -> Option<Endpoint> {
+    fn endpoint(
+        &mut self,
+        file: u32,
+        ep: &ast::Endpoint,
+        side: Option<ZoneId>,
+    ) -> Option<Endpoint> {
         let span = Self::span(file, ep.span());
         match ep {
             ast::Endpoint::Any(s) => {
                 let Some(zone) = side else {
-                    let d = Diagnostic::error("E0103", "`any` is only meaningful in a conduit rule")
-                        .primary(self.loc(file, *s), "name the zones or assets instead");
+                    let d =
+                        Diagnostic::error("E0103", "`any` is only meaningful in a conduit rule")
+                            .primary(self.loc(file, *s), "name the zones or assets instead");
                     self.diags.push(d);
                     return None;
                 };
-                Some(Endpoint { label: "any".into(), target: EndpointRef::Any, addrs: self.zone_addrs(zone), span })
+                Some(Endpoint {
+                    label: "any".into(),
+                    target: EndpointRef::Any,
+                    addrs: self.zone_addrs(zone),
+                    span,
+                })
             }
             ast::Endpoint::Value(v) => {
                 let addrs = match v {
@@ -1213,43 +1504,85 @@ impl<'a> Lowerer<'a> {
                     ast::Value::Net(n, s) => vec![self.cidr(file, *n, *s).range()],
                     ast::Value::IpRange(a, b, s) => vec![self.ip_range(file, *a, *b, *s)?],
                     ast::Value::Int(_) | ast::Value::Str(_) => {
-                        let d = Diagnostic::error("E0207", "expected an address, a network or a name")
-                            .primary(self.loc(file, v.span()), "not an address");
+                        let d =
+                            Diagnostic::error("E0207", "expected an address, a network or a name")
+                                .primary(self.loc(file, v.span()), "not an address");
                         self.diags.push(d);
                         return None;
                     }
                 };
-                Some(Endpoint { label: label_of(self.inputs, file, ep.span()), target: EndpointRef::Literal, addrs, span })
+                Some(Endpoint {
+                    label: label_of(self.inputs, file, ep.span()),
+                    target: EndpointRef::Literal,
+                    addrs,
+                    span,
+                })
             }
             ast::Endpoint::Name(n) => {
                 if n.name == "external" {
-                    return Some(Endpoint { label: "external".into(), target: EndpointRef::Zone(EXTERNAL), addrs: self.external_addrs(), span });
+                    return Some(Endpoint {
+                        label: "external".into(),
+                        target: EndpointRef::Zone(EXTERNAL),
+                        addrs: self.external_addrs(),
+                        span,
+                    });
                 }
-                let d = self.resolve(file, n, &[DeclKind::Asset, DeclKind::Zone, DeclKind::Group, DeclKind::Const])?;
+                let d = self.resolve(
+                    file,
+                    n,
+                    &[
+                        DeclKind::Asset,
+                        DeclKind::Zone,
+                        DeclKind::Group,
+                        DeclKind::Const,
+                    ],
+                )?;
                 let (target, addrs) = match d.kind {
                     DeclKind::Asset => {
                         let a = self.policy.asset(AssetId(d.id))?;
                         // A bridge asset is addressed by its interface in the side's zone.
                         let addr = match side {
-                            Some(z) if a.zone != z => a.interfaces.iter().find(|i| i.zone == z).map(|i| i.addr).unwrap_or(a.addr),
+                            Some(z) if a.zone != z => a
+                                .interfaces
+                                .iter()
+                                .find(|i| i.zone == z)
+                                .map(|i| i.addr)
+                                .unwrap_or(a.addr),
                             _ => a.addr,
                         };
                         (EndpointRef::Asset(AssetId(d.id)), vec![addr])
                     }
-                    DeclKind::Zone => (EndpointRef::Zone(ZoneId(d.id)), self.zone_addrs(ZoneId(d.id))),
-                    DeclKind::Group => (EndpointRef::Group(GroupId(d.id)), self.group_addrs(d.id, file, n)),
+                    DeclKind::Zone => (
+                        EndpointRef::Zone(ZoneId(d.id)),
+                        self.zone_addrs(ZoneId(d.id)),
+                    ),
+                    DeclKind::Group => (
+                        EndpointRef::Group(GroupId(d.id)),
+                        self.group_addrs(d.id, file, n),
+                    ),
                     _ => match self.consts.get(&n.name) {
                         Some(ConstValue::Addr(r)) => (EndpointRef::Literal, vec![*r]),
                         Some(ConstValue::Net(c)) => (EndpointRef::Literal, vec![c.range()]),
                         _ => {
-                            let d = Diagnostic::error("E0211", format!("constant `{}` is not an address", n.name))
-                                .primary(self.loc(file, n.span), "expected an address, a network or a range");
+                            let d = Diagnostic::error(
+                                "E0211",
+                                format!("constant `{}` is not an address", n.name),
+                            )
+                            .primary(
+                                self.loc(file, n.span),
+                                "expected an address, a network or a range",
+                            );
                             self.diags.push(d);
                             return None;
                         }
                     },
                 };
-                Some(Endpoint { label: n.name.clone(), target, addrs, span })
+                Some(Endpoint {
+                    label: n.name.clone(),
+                    target,
+                    addrs,
+                    span,
+                })
             }
         }
     }
@@ -1276,29 +1609,49 @@ impl<'a> Lowerer<'a> {
                     };
                     for (stmt, sspan) in stmts(&d.stmts) {
                         match stmt {
-                            ast::DeviceStmt::Target(t) => match Target::from_name(&t.name) {
-                                Some(target) if target.fits(kind) => dev.target = Some(target),
-                                Some(target) => {
-                                    let diag = Diagnostic::error("E0206", format!("a {} cannot have the target `{}`", kind_name(kind), target.name()))
+                            ast::DeviceStmt::Target(t) => {
+                                match Target::from_name(&t.name) {
+                                    Some(target) if target.fits(kind) => dev.target = Some(target),
+                                    Some(target) => {
+                                        let diag = Diagnostic::error("E0206", format!("a {} cannot have the target `{}`", kind_name(kind), target.name()))
                                         .primary(self.loc(file, t.span), "wrong kind of target")
                                         .help(if kind == DeviceKind::Firewall { "firewalls take `nftables`, `iptables` or `cisco_ios`" } else { "gateways take `suricata` or `allowlist_json`" });
-                                    self.diags.push(diag);
-                                }
-                                None => {
-                                    let hint = did_you_mean(&t.name, ["nftables", "iptables", "cisco_ios", "suricata", "allowlist_json"])
+                                        self.diags.push(diag);
+                                    }
+                                    None => {
+                                        let hint = did_you_mean(&t.name, ["nftables", "iptables", "cisco_ios", "suricata", "allowlist_json"])
                                         .unwrap_or_else(|| "targets: nftables, iptables, cisco_ios (firewalls); suricata, allowlist_json (gateways)".into());
-                                    let diag = Diagnostic::error("E0206", format!("unknown target `{}`", t.name))
+                                        let diag = Diagnostic::error(
+                                            "E0206",
+                                            format!("unknown target `{}`", t.name),
+                                        )
                                         .primary(self.loc(file, t.span), "not a target")
                                         .help(hint);
-                                    self.diags.push(diag);
+                                        self.diags.push(diag);
+                                    }
                                 }
-                            },
+                            }
                             ast::DeviceStmt::Interface { name, faces } => {
-                                let faces: Vec<ZoneId> = faces.iter().filter_map(|z| self.resolve_zone(file, z)).collect();
-                                if let Some(prev) = dev.interfaces.iter().find(|i| i.name == name.value) {
-                                    let diag = Diagnostic::error("E0102", format!("interface \"{}\" is declared twice on `{}`", name.value.escape_debug(), d.name.name))
-                                        .primary(self.loc(file, name.span), "second declaration")
-                                        .secondary(self.policy.location(prev.span), "first declaration");
+                                let faces: Vec<ZoneId> = faces
+                                    .iter()
+                                    .filter_map(|z| self.resolve_zone(file, z))
+                                    .collect();
+                                if let Some(prev) =
+                                    dev.interfaces.iter().find(|i| i.name == name.value)
+                                {
+                                    let diag = Diagnostic::error(
+                                        "E0102",
+                                        format!(
+                                            "interface \"{}\" is declared twice on `{}`",
+                                            name.value.escape_debug(),
+                                            d.name.name
+                                        ),
+                                    )
+                                    .primary(self.loc(file, name.span), "second declaration")
+                                    .secondary(
+                                        self.policy.location(prev.span),
+                                        "first declaration",
+                                    );
                                     self.diags.push(diag);
                                     continue;
                                 }
@@ -1309,7 +1662,11 @@ impl<'a> Lowerer<'a> {
                                     self.diags.push(diag);
                                     continue;
                                 }
-                                dev.interfaces.push(DeviceInterface { name: name.value.clone(), faces, span: Self::span(file, sspan) });
+                                dev.interfaces.push(DeviceInterface {
+                                    name: name.value.clone(),
+                                    faces,
+                                    span: Self::span(file, sspan),
+                                });
                             }
                             ast::DeviceStmt::Inline(a, b) => {
                                 let za = self.resolve_zone(file, a);
@@ -1317,24 +1674,54 @@ impl<'a> Lowerer<'a> {
                                 if let (Some(za), Some(zb)) = (za, zb) {
                                     dev.inline = true;
                                     for (z, ident) in [(za, a), (zb, b)] {
-                                        dev.interfaces.push(DeviceInterface { name: ident.name.clone(), faces: vec![z], span: Self::span(file, sspan) });
+                                        dev.interfaces.push(DeviceInterface {
+                                            name: ident.name.clone(),
+                                            faces: vec![z],
+                                            span: Self::span(file, sspan),
+                                        });
                                     }
                                 }
                             }
-                            ast::DeviceStmt::Description(s) => dev.description = Some(s.value.clone()),
+                            ast::DeviceStmt::Description(s) => {
+                                dev.description = Some(s.value.clone())
+                            }
                         }
                     }
-                    if dev.target.is_none() && !has_syntax_errors(&d.stmts) && !self.diags.iter().any(|x| x.code == "E0206" && x.primary_location().is_some_and(|l| l.start >= item.span.start && l.end <= item.span.end)) {
-                        let diag = Diagnostic::error("E0206", format!("{} `{}` has no target", kind_name(kind), d.name.name))
-                            .primary(self.loc(file, d.name.span), "no `target` here")
-                            .help(if kind == DeviceKind::Firewall { "add `target nftables` (or `iptables`, `cisco_ios`)" } else { "add `target suricata` (or `allowlist_json`)" });
+                    if dev.target.is_none()
+                        && !has_syntax_errors(&d.stmts)
+                        && !self.diags.iter().any(|x| {
+                            x.code == "E0206"
+                                && x.primary_location().is_some_and(|l| {
+                                    l.start >= item.span.start && l.end <= item.span.end
+                                })
+                        })
+                    {
+                        let diag = Diagnostic::error(
+                            "E0206",
+                            format!("{} `{}` has no target", kind_name(kind), d.name.name),
+                        )
+                        .primary(self.loc(file, d.name.span), "no `target` here")
+                        .help(if kind == DeviceKind::Firewall {
+                            "add `target nftables` (or `iptables`, `cisco_ios`)"
+                        } else {
+                            "add `target suricata` (or `allowlist_json`)"
+                        });
                         self.diags.push(diag);
                     }
                     self.policy.devices.push(dev);
                 }
                 ItemKind::Link(k) => {
-                    let zones: Vec<ZoneId> = k.zones.iter().filter_map(|z| self.resolve_zone(file, z)).collect();
-                    self.policy.links.push(ir::Link { name: k.name.name.clone(), title: title(&k.title), zones, span: Self::span(file, item.span) });
+                    let zones: Vec<ZoneId> = k
+                        .zones
+                        .iter()
+                        .filter_map(|z| self.resolve_zone(file, z))
+                        .collect();
+                    self.policy.links.push(ir::Link {
+                        name: k.name.name.clone(),
+                        title: title(&k.title),
+                        zones,
+                        span: Self::span(file, item.span),
+                    });
                 }
                 _ => {}
             }
@@ -1345,9 +1732,14 @@ impl<'a> Lowerer<'a> {
 
     fn lower_conduits(&mut self) {
         for (file, item) in self.items() {
-            let ItemKind::Conduit(c) = &item.kind else { continue };
+            let ItemKind::Conduit(c) = &item.kind else {
+                continue;
+            };
             let conduit_id = ConduitId(self.policy.conduits.len() as u32);
-            let (from, to) = (self.resolve_zone(file, &c.from), self.resolve_zone(file, &c.to));
+            let (from, to) = (
+                self.resolve_zone(file, &c.from),
+                self.resolve_zone(file, &c.to),
+            );
             // An end that does not resolve is reported already. Standing `external` in for it
             // would make the topology check and every rule report that guess, so the conduit
             // lies on its other end and its rules' sides go unchecked.
@@ -1379,22 +1771,41 @@ impl<'a> Lowerer<'a> {
             let mut index = 0u32;
             for (stmt, _) in stmts(&c.stmts) {
                 match stmt {
-                    ast::ConduitStmt::SecurityLevel(l) => conduit.security_level = self.level(file, l),
+                    ast::ConduitStmt::SecurityLevel(l) => {
+                        conduit.security_level = self.level(file, l)
+                    }
                     ast::ConduitStmt::Log(_) => conduit.log = true,
                     ast::ConduitStmt::Unidirectional(span) => {
                         conduit.unidirectional = true;
                         if c.bidirectional {
-                            let d = Diagnostic::error("E0407", format!("conduit `{}` is unidirectional but declared `<->`", c.name.name))
-                                .primary(self.loc(file, *span), "a diode carries traffic one way only")
-                                .secondary(self.loc(file, c.from.span.to(c.to.span)), "declared both ways here")
-                                .help(format!("write the conduit `{} -> {}`", c.from.name, c.to.name));
+                            let d = Diagnostic::error(
+                                "E0407",
+                                format!(
+                                    "conduit `{}` is unidirectional but declared `<->`",
+                                    c.name.name
+                                ),
+                            )
+                            .primary(
+                                self.loc(file, *span),
+                                "a diode carries traffic one way only",
+                            )
+                            .secondary(
+                                self.loc(file, c.from.span.to(c.to.span)),
+                                "declared both ways here",
+                            )
+                            .help(format!(
+                                "write the conduit `{} -> {}`",
+                                c.from.name, c.to.name
+                            ));
                             self.diags.push(d);
                         }
                     }
                     ast::ConduitStmt::Description(d) => conduit.description = Some(d.value.clone()),
                     ast::ConduitStmt::Allow(rule) => {
                         let zone_spans = (c.from.span, c.to.span);
-                        if let Some(r) = self.rule(file, conduit_id, index, &conduit, rule, zone_spans, resolved) {
+                        if let Some(r) = self.rule(
+                            file, conduit_id, index, &conduit, rule, zone_spans, resolved,
+                        ) {
                             conduit.rules.push(RuleId(self.policy.rules.len() as u32));
                             self.policy.rules.push(r);
                         }
@@ -1407,7 +1818,16 @@ impl<'a> Lowerer<'a> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn rule(&mut self, file: u32, conduit_id: ConduitId, index: u32, c: &ir::Conduit, rule: &ast::Rule, zone_spans: (ast::Span, ast::Span), sides_known: bool) -> Option<Rule> {
+    fn rule(
+        &mut self,
+        file: u32,
+        conduit_id: ConduitId,
+        index: u32,
+        c: &ir::Conduit,
+        rule: &ast::Rule,
+        zone_spans: (ast::Span, ast::Span),
+        sides_known: bool,
+    ) -> Option<Rule> {
         let (from, to) = (c.from, c.to);
         // For `<->`, the direction is decided by where the source lies.
         let src_side = if c.bidirectional {
@@ -1428,7 +1848,9 @@ impl<'a> Lowerer<'a> {
             }
         }
         let workorder = match &rule.when {
-            Some(w) => Some(WorkOrderId(self.resolve(file, w, &[DeclKind::WorkOrder])?.id)),
+            Some(w) => Some(WorkOrderId(
+                self.resolve(file, w, &[DeclKind::WorkOrder])?.id,
+            )),
             None => None,
         };
         let fields = match &rule.constraints {
@@ -1437,12 +1859,34 @@ impl<'a> Lowerer<'a> {
         };
         let (src, dst) = (src?, dst?);
         for (ep, side, what) in [(&src, src_side, "source"), (&dst, dst_side, "destination")] {
-            if sides_known && !ep.addrs.iter().any(AddrRange::is_unresolved) && !self.addrs_in_zone(&ep.addrs, side) {
+            if sides_known
+                && !ep.addrs.iter().any(AddrRange::is_unresolved)
+                && !self.addrs_in_zone(&ep.addrs, side)
+            {
                 let zone = self.policy.zone_name(side).to_string();
                 let code = if what == "source" { "E0401" } else { "E0402" };
-                let mut d = Diagnostic::error(code, format!("the {what} `{}` is not in zone `{zone}`", ep.label))
-                    .primary(self.policy.location(ep.span), format!("outside `{zone}`"))
-                    .secondary(self.loc(file, if side == from { zone_spans.0 } else { zone_spans.1 }), format!("conduit `{}` runs {} {} {}", c.name, self.policy.zone_name(from), if c.bidirectional { "<->" } else { "->" }, self.policy.zone_name(to)));
+                let mut d = Diagnostic::error(
+                    code,
+                    format!("the {what} `{}` is not in zone `{zone}`", ep.label),
+                )
+                .primary(self.policy.location(ep.span), format!("outside `{zone}`"))
+                .secondary(
+                    self.loc(
+                        file,
+                        if side == from {
+                            zone_spans.0
+                        } else {
+                            zone_spans.1
+                        },
+                    ),
+                    format!(
+                        "conduit `{}` runs {} {} {}",
+                        c.name,
+                        self.policy.zone_name(from),
+                        if c.bidirectional { "<->" } else { "->" },
+                        self.policy.zone_name(to)
+                    ),
+                );
                 d = if c.bidirectional {
                     d.help("in a `<->` conduit each rule goes from one of its zones to the other")
                 } else if self.addrs_in_zone(&ep.addrs, if side == from { to } else { from }) {
@@ -1472,7 +1916,9 @@ impl<'a> Lowerer<'a> {
         match ep {
             ast::Endpoint::Name(n) if n.name == "external" => Some(EXTERNAL),
             ast::Endpoint::Name(n) => match self.names.get(&n.name) {
-                Some(d) if d.kind == DeclKind::Asset => self.policy.asset(AssetId(d.id)).map(|a| a.zone),
+                Some(d) if d.kind == DeclKind::Asset => {
+                    self.policy.asset(AssetId(d.id)).map(|a| a.zone)
+                }
                 Some(d) if d.kind == DeclKind::Zone => Some(ZoneId(d.id)),
                 Some(d) if d.kind == DeclKind::Group => self
                     .resolved_groups
@@ -1480,16 +1926,27 @@ impl<'a> Lowerer<'a> {
                     .and_then(|a| a.first())
                     .map(|r| self.policy.zone_of(AddrRange::single(r.v6, r.lo))),
                 Some(d) if d.kind == DeclKind::Const => match self.consts.get(&n.name) {
-                    Some(ConstValue::Addr(r)) => Some(self.policy.zone_of(AddrRange::single(r.v6, r.lo))),
-                    Some(ConstValue::Net(c)) => Some(self.policy.zone_of(AddrRange::single(c.v6, c.addr))),
+                    Some(ConstValue::Addr(r)) => {
+                        Some(self.policy.zone_of(AddrRange::single(r.v6, r.lo)))
+                    }
+                    Some(ConstValue::Net(c)) => {
+                        Some(self.policy.zone_of(AddrRange::single(c.v6, c.addr)))
+                    }
                     _ => None,
                 },
                 _ => None,
             },
             ast::Endpoint::Value(v) => match v {
-                ast::Value::Ip(ip, _) => Some(self.policy.zone_of(AddrRange::single(ip.v6, ip.value))),
-                ast::Value::Net(n, _) => Some(self.policy.zone_of(AddrRange::single(n.addr.v6, n.addr.value))),
-                ast::Value::IpRange(a, _, _) => Some(self.policy.zone_of(AddrRange::single(a.v6, a.value))),
+                ast::Value::Ip(ip, _) => {
+                    Some(self.policy.zone_of(AddrRange::single(ip.v6, ip.value)))
+                }
+                ast::Value::Net(n, _) => Some(
+                    self.policy
+                        .zone_of(AddrRange::single(n.addr.v6, n.addr.value)),
+                ),
+                ast::Value::IpRange(a, _, _) => {
+                    Some(self.policy.zone_of(AddrRange::single(a.v6, a.value)))
+                }
                 _ => None,
             },
             ast::Endpoint::Any(_) => None,
@@ -1498,27 +1955,54 @@ impl<'a> Lowerer<'a> {
 
     fn addrs_in_zone(&self, addrs: &[AddrRange], zone: ZoneId) -> bool {
         if zone == EXTERNAL {
-            let owned: Vec<AddrRange> = self.policy.zones.iter().flat_map(|z| z.networks.iter().map(|n| n.range())).collect();
+            let owned: Vec<AddrRange> = self
+                .policy
+                .zones
+                .iter()
+                .flat_map(|z| z.networks.iter().map(|n| n.range()))
+                .collect();
             return addrs.iter().all(|a| !owned.iter().any(|o| o.overlaps(a)));
         }
         let nets = self.zone_addrs(zone);
         addrs.iter().all(|a| nets.iter().any(|n| n.contains(a)))
     }
 
-    fn constraints(&mut self, file: u32, cs: &[Stmt<ast::Constraint>], services: &[ServiceId], rule: &ast::Rule) -> Option<FieldConstraints> {
-        let families: Vec<Option<ProtocolFamily>> = self.policy.leaf_services(services).iter().map(|s| self.policy.service(*s).and_then(|s| s.inspect)).collect();
+    fn constraints(
+        &mut self,
+        file: u32,
+        cs: &[Stmt<ast::Constraint>],
+        services: &[ServiceId],
+        rule: &ast::Rule,
+    ) -> Option<FieldConstraints> {
+        let families: Vec<Option<ProtocolFamily>> = self
+            .policy
+            .leaf_services(services)
+            .iter()
+            .map(|s| self.policy.service(*s).and_then(|s| s.inspect))
+            .collect();
         let family = match families.first().copied().flatten() {
             Some(f) if families.iter().all(|x| *x == Some(f)) => f,
             _ => {
-                let names: Vec<String> = rule.services.iter().map(|s| format!("`{}`", s.name)).collect();
+                let names: Vec<String> = rule
+                    .services
+                    .iter()
+                    .map(|s| format!("`{}`", s.name))
+                    .collect();
                 let span = cs.first().map(|s| s.span).unwrap_or(rule.span);
-                let names = one_of(&names.iter().map(String::as_str).collect::<Vec<_>>()).replace(" or ", " and ");
+                let names = one_of(&names.iter().map(String::as_str).collect::<Vec<_>>())
+                    .replace(" or ", " and ");
                 // Every service inspectable, but not all by the same family: the fields mean
                 // different things, so say that rather than "cannot be inspected".
                 let d = if families.iter().all(Option::is_some) {
-                    Diagnostic::error("E0208", format!("protocol constraints on {names}, which are different protocols"))
-                        .primary(self.loc(file, span), "one set of fields cannot apply to several protocols")
-                        .help("write one rule per protocol, each with its own constraints")
+                    Diagnostic::error(
+                        "E0208",
+                        format!("protocol constraints on {names}, which are different protocols"),
+                    )
+                    .primary(
+                        self.loc(file, span),
+                        "one set of fields cannot apply to several protocols",
+                    )
+                    .help("write one rule per protocol, each with its own constraints")
                 } else {
                     Diagnostic::error("E0208", format!("protocol constraints on {names}, which cannot be inspected"))
                         .primary(self.loc(file, span), "constraints need a service with `inspect modbus`, `dnp3` or `cip`")
@@ -1531,13 +2015,25 @@ impl<'a> Lowerer<'a> {
             }
         };
         let catalogue = self.protocols.get(family.name()).cloned();
-        let mut fc = FieldConstraints { family, functions: Vec::new(), units: Vec::new(), registers: Vec::new(), span: Self::span(file, cs.first().map(|s| s.span).unwrap_or(rule.span)) };
+        let mut fc = FieldConstraints {
+            family,
+            functions: Vec::new(),
+            units: Vec::new(),
+            registers: Vec::new(),
+            span: Self::span(file, cs.first().map(|s| s.span).unwrap_or(rule.span)),
+        };
         for (c, span) in stmts(cs) {
             let key = c.key.name.as_str();
             if !family.keys().contains(&key) {
                 let keys: Vec<String> = family.keys().iter().map(|k| format!("`{k}`")).collect();
-                let d = Diagnostic::error("E0208", format!("`{}` is not a field of {}", key, family.name()))
-                    .primary(self.loc(file, c.key.span), format!("{} constraints are {}", family.name(), keys.join(", ")));
+                let d = Diagnostic::error(
+                    "E0208",
+                    format!("`{}` is not a field of {}", key, family.name()),
+                )
+                .primary(
+                    self.loc(file, c.key.span),
+                    format!("{} constraints are {}", family.name(), keys.join(", ")),
+                );
                 let d = match did_you_mean(key, family.keys().iter().copied()) {
                     Some(h) => d.help(h),
                     None => d,
@@ -1547,7 +2043,9 @@ impl<'a> Lowerer<'a> {
             }
             for v in &c.values {
                 match key {
-                    "function" | "service" => self.function_value(file, family, catalogue.as_ref(), v, &mut fc.functions),
+                    "function" | "service" => {
+                        self.function_value(file, family, catalogue.as_ref(), v, &mut fc.functions)
+                    }
                     "unit" => {
                         if let Some(r) = self.range_value(file, v, 255, "unit id") {
                             fc.units.push(r);
@@ -1569,64 +2067,131 @@ impl<'a> Lowerer<'a> {
         Some(fc)
     }
 
-    fn function_value(&mut self, file: u32, family: ProtocolFamily, catalogue: Option<&ir::Protocol>, v: &ast::ListValue, out: &mut Vec<NamedCode>) {
-        let lookup_code = |code: u8| catalogue.and_then(|c| c.functions.iter().find(|f| f.code == code));
+    fn function_value(
+        &mut self,
+        file: u32,
+        family: ProtocolFamily,
+        catalogue: Option<&ir::Protocol>,
+        v: &ast::ListValue,
+        out: &mut Vec<NamedCode>,
+    ) {
+        let lookup_code =
+            |code: u8| catalogue.and_then(|c| c.functions.iter().find(|f| f.code == code));
         match v {
-            ast::ListValue::Name(n) => match catalogue.and_then(|c| c.functions.iter().find(|f| f.name == n.name)) {
-                Some(f) => out.push(NamedCode { code: f.code, name: Some(f.name.clone()), access: Some(f.access) }),
-                None => {
-                    let hint = catalogue.and_then(|c| did_you_mean(&n.name, c.functions.iter().map(|f| f.name.as_str())));
-                    let d = Diagnostic::error("E0204", format!("unknown {} function `{}`", family.name(), n.name))
-                        .primary(self.loc(file, n.span), format!("not in the {} catalogue", family.name()));
-                    let d = match hint {
+            ast::ListValue::Name(n) => {
+                match catalogue.and_then(|c| c.functions.iter().find(|f| f.name == n.name)) {
+                    Some(f) => out.push(NamedCode {
+                        code: f.code,
+                        name: Some(f.name.clone()),
+                        access: Some(f.access),
+                    }),
+                    None => {
+                        let hint = catalogue.and_then(|c| {
+                            did_you_mean(&n.name, c.functions.iter().map(|f| f.name.as_str()))
+                        });
+                        let d = Diagnostic::error(
+                            "E0204",
+                            format!("unknown {} function `{}`", family.name(), n.name),
+                        )
+                        .primary(
+                            self.loc(file, n.span),
+                            format!("not in the {} catalogue", family.name()),
+                        );
+                        let d = match hint {
                         Some(h) => d.help(h),
                         None => d.help("write the function's number, or add it to the site's `protocol` catalogue"),
                     };
-                    self.diags.push(d);
+                        self.diags.push(d);
+                    }
                 }
-            },
+            }
             ast::ListValue::Int(i) => {
                 if i.value > family.max_code() {
-                    let d = Diagnostic::error("E0204", format!("function code {} is out of range for {}", i.value, family.name()))
-                        .primary(self.loc(file, i.span), format!("at most {}", family.max_code()));
+                    let d = Diagnostic::error(
+                        "E0204",
+                        format!(
+                            "function code {} is out of range for {}",
+                            i.value,
+                            family.name()
+                        ),
+                    )
+                    .primary(
+                        self.loc(file, i.span),
+                        format!("at most {}", family.max_code()),
+                    );
                     self.diags.push(d);
                     return;
                 }
                 let code = i.value as u8;
                 let f = lookup_code(code);
-                out.push(NamedCode { code, name: f.map(|f| f.name.clone()), access: f.map(|f| f.access) });
+                out.push(NamedCode {
+                    code,
+                    name: f.map(|f| f.name.clone()),
+                    access: f.map(|f| f.access),
+                });
             }
             ast::ListValue::Range(a, b) => {
                 if a.value > b.value || b.value > family.max_code() {
-                    let d = Diagnostic::error("E0204", format!("function codes {}-{} are not a valid range for {}", a.value, b.value, family.name()))
-                        .primary(self.loc(file, a.span.to(b.span)), format!("codes run from 0 to {}, lower first", family.max_code()));
+                    let d = Diagnostic::error(
+                        "E0204",
+                        format!(
+                            "function codes {}-{} are not a valid range for {}",
+                            a.value,
+                            b.value,
+                            family.name()
+                        ),
+                    )
+                    .primary(
+                        self.loc(file, a.span.to(b.span)),
+                        format!("codes run from 0 to {}, lower first", family.max_code()),
+                    );
                     self.diags.push(d);
                     return;
                 }
                 for code in a.value..=b.value {
                     let code = code as u8;
                     let f = lookup_code(code);
-                    out.push(NamedCode { code, name: f.map(|f| f.name.clone()), access: f.map(|f| f.access) });
+                    out.push(NamedCode {
+                        code,
+                        name: f.map(|f| f.name.clone()),
+                        access: f.map(|f| f.access),
+                    });
                 }
             }
         }
     }
 
-    fn range_value(&mut self, file: u32, v: &ast::ListValue, max: u64, what: &str) -> Option<(u16, u16)> {
+    fn range_value(
+        &mut self,
+        file: u32,
+        v: &ast::ListValue,
+        max: u64,
+        what: &str,
+    ) -> Option<(u16, u16)> {
         let (lo, hi, span) = match v {
             ast::ListValue::Int(i) => (i.value, i.value, i.span),
             ast::ListValue::Range(a, b) => (a.value, b.value, a.span.to(b.span)),
             ast::ListValue::Name(n) => {
-                let d = Diagnostic::error("E0204", format!("a {what} is a number, not `{}`", n.name))
-                    .primary(self.loc(file, n.span), "expected a number or a range such as `0-99`");
+                let d =
+                    Diagnostic::error("E0204", format!("a {what} is a number, not `{}`", n.name))
+                        .primary(
+                            self.loc(file, n.span),
+                            "expected a number or a range such as `0-99`",
+                        );
                 self.diags.push(d);
                 return None;
             }
         };
         if lo > hi || hi > max {
-            let shown = if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") };
-            let d = Diagnostic::error("E0204", format!("{what} {shown} is out of range"))
-                .primary(self.loc(file, span), format!("a {what} runs from 0 to {max}, lower first"));
+            let shown = if lo == hi {
+                lo.to_string()
+            } else {
+                format!("{lo}-{hi}")
+            };
+            let d = Diagnostic::error("E0204", format!("{what} {shown} is out of range")).primary(
+                self.loc(file, span),
+                format!("a {what} runs from 0 to {max}, lower first"),
+            );
             self.diags.push(d);
             return None;
         }
@@ -1661,13 +2226,21 @@ impl<'a> Lowerer<'a> {
     }
 
     fn roles(&mut self, file: u32, names: &[ast::Ident]) -> Vec<RoleId> {
-        names.iter().filter_map(|n| self.resolve(file, n, &[DeclKind::Role]).map(|d| RoleId(d.id))).collect()
+        names
+            .iter()
+            .filter_map(|n| {
+                self.resolve(file, n, &[DeclKind::Role])
+                    .map(|d| RoleId(d.id))
+            })
+            .collect()
     }
 
     fn lower_workorders(&mut self) {
         let mut idx = 0usize;
         for (file, item) in self.items() {
-            let ItemKind::WorkOrder(w) = &item.kind else { continue };
+            let ItemKind::WorkOrder(w) = &item.kind else {
+                continue;
+            };
             let mut wo = match self.policy.workorders.get(idx) {
                 Some(wo) => wo.clone(),
                 None => break,
@@ -1678,7 +2251,9 @@ impl<'a> Lowerer<'a> {
                     ast::WorkOrderStmt::Scope(items) => {
                         for n in items {
                             match self.resolve(file, n, &[DeclKind::Zone, DeclKind::Asset]) {
-                                Some(d) if d.kind == DeclKind::Zone => wo.scope.push(ScopeItem::Zone(ZoneId(d.id))),
+                                Some(d) if d.kind == DeclKind::Zone => {
+                                    wo.scope.push(ScopeItem::Zone(ZoneId(d.id)))
+                                }
                                 Some(d) => wo.scope.push(ScopeItem::Asset(AssetId(d.id))),
                                 None => {}
                             }
@@ -1696,15 +2271,24 @@ impl<'a> Lowerer<'a> {
                         ast::Approval::NOf(n, r) => {
                             let roles = self.roles(file, r);
                             if n.value == 0 || n.value as usize > 1000 {
-                                let d = Diagnostic::error("E0704", format!("a quorum of {} approvers is not meaningful", n.value))
-                                    .primary(self.loc(file, n.span), "expected at least 1");
+                                let d = Diagnostic::error(
+                                    "E0704",
+                                    format!("a quorum of {} approvers is not meaningful", n.value),
+                                )
+                                .primary(self.loc(file, n.span), "expected at least 1");
                                 self.diags.push(d);
                             }
-                            wo.approvals.push(Approval::NOf { n: n.value.min(1000) as u32, roles });
+                            wo.approvals.push(Approval::NOf {
+                                n: n.value.min(1000) as u32,
+                                roles,
+                            });
                         }
                     },
                     ast::WorkOrderStmt::SeparationOfDuties(_) => wo.separation_of_duties = true,
-                    ast::WorkOrderStmt::Prerequisite(n, t) => wo.prerequisites.push(Prerequisite { name: n.name.clone(), title: title(t) }),
+                    ast::WorkOrderStmt::Prerequisite(n, t) => wo.prerequisites.push(Prerequisite {
+                        name: n.name.clone(),
+                        title: title(t),
+                    }),
                     ast::WorkOrderStmt::Window(win) => {
                         if let Some(tw) = self.window(file, win) {
                             wo.windows.push(tw);
@@ -1716,8 +2300,14 @@ impl<'a> Lowerer<'a> {
                                 wo.opens.push(ConduitId(d.id));
                                 // Conduits are lowered already: check here, where the name's
                                 // span is known, that one of its rules names this order.
-                                let Some(conduit) = self.policy.conduit(ConduitId(d.id)) else { continue };
-                                let names_it = conduit.rules.iter().any(|r| self.policy.rule(*r).is_some_and(|r| r.workorder == Some(my_id)));
+                                let Some(conduit) = self.policy.conduit(ConduitId(d.id)) else {
+                                    continue;
+                                };
+                                let names_it = conduit.rules.iter().any(|r| {
+                                    self.policy
+                                        .rule(*r)
+                                        .is_some_and(|r| r.workorder == Some(my_id))
+                                });
                                 if !names_it {
                                     let diag = Diagnostic::error("E0702", format!("work order `{}` opens conduit `{}`, but no rule there names it", w.name.name, c.name))
                                         .primary(self.loc(file, c.span), format!("no rule of `{}` is `when workorder {}`", c.name, w.name.name))
@@ -1735,7 +2325,8 @@ impl<'a> Lowerer<'a> {
                 }
             }
             // Completeness is a property of what is written (see `compensating`).
-            let written = |want: fn(&ast::WorkOrderStmt) -> bool| stmts(&w.stmts).any(|(s, _)| want(s));
+            let written =
+                |want: fn(&ast::WorkOrderStmt) -> bool| stmts(&w.stmts).any(|(s, _)| want(s));
             let mut missing = Vec::new();
             if !written(|s| matches!(s, ast::WorkOrderStmt::Scope(_))) {
                 missing.push("`scope`");
@@ -1753,13 +2344,23 @@ impl<'a> Lowerer<'a> {
                 missing.push("`review_after` (an emergency order is reviewed after the fact)");
             }
             if !missing.is_empty() && !has_syntax_errors(&w.stmts) {
-                let head = ast::Span { start: item.span.start, end: w.name.span.end };
+                let head = ast::Span {
+                    start: item.span.start,
+                    end: w.name.span.end,
+                };
                 let d = Diagnostic::error("E0704", format!("work order `{}` lacks {}", w.name.name, missing.join(", ")))
                     .primary(self.loc(file, head), "incomplete work order")
                     .help("every work order says what it touches, who requests and approves it, and how long an opening may last");
                 self.diags.push(d);
             }
-            wo.rules = self.policy.rules.iter().enumerate().filter(|(_, r)| r.workorder == Some(my_id)).map(|(i, _)| RuleId(i as u32)).collect();
+            wo.rules = self
+                .policy
+                .rules
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.workorder == Some(my_id))
+                .map(|(i, _)| RuleId(i as u32))
+                .collect();
             if let Some(slot) = self.policy.workorders.get_mut(idx) {
                 *slot = wo;
             }
@@ -1773,7 +2374,8 @@ impl<'a> Lowerer<'a> {
             match DAYS.iter().position(|n| n.eq_ignore_ascii_case(&d.name)) {
                 Some(i) => Some(i as u8),
                 None => {
-                    let hint = did_you_mean(&d.name, DAYS).unwrap_or_else(|| "days are Mon, Tue, Wed, Thu, Fri, Sat, Sun".into());
+                    let hint = did_you_mean(&d.name, DAYS)
+                        .unwrap_or_else(|| "days are Mon, Tue, Wed, Thu, Fri, Sat, Sun".into());
                     let diag = Diagnostic::error("E0209", format!("unknown day `{}`", d.name))
                         .primary(this.loc(file, d.span), "not a day of the week")
                         .help(hint);
@@ -1803,24 +2405,41 @@ impl<'a> Lowerer<'a> {
         days.sort();
         days.dedup();
         if w.from >= w.to {
-            let what = if w.from == w.to { "the window is empty: it ends when it starts" } else { "the window ends before it starts" };
+            let what = if w.from == w.to {
+                "the window is empty: it ends when it starts"
+            } else {
+                "the window ends before it starts"
+            };
             let d = Diagnostic::error("E0209", what)
                 .primary(self.loc(file, w.span), "the end time must be after the start time")
                 .help("split a window over midnight in two, e.g. `window Mon-Fri 22:00-24:00` and `window Tue-Sat 00:00-06:00`");
             self.diags.push(d);
             return None;
         }
-        Some(TimeWindow { days, from: w.from, to: w.to, span: Self::span(file, w.span) })
+        Some(TimeWindow {
+            days,
+            from: w.from,
+            to: w.to,
+            span: Self::span(file, w.span),
+        })
     }
 
     fn lower_persons(&mut self) {
         let mut seen: BTreeMap<String, Span> = BTreeMap::new();
         for (file, item) in self.items() {
-            let ItemKind::Person(p) = &item.kind else { continue };
+            let ItemKind::Person(p) = &item.kind else {
+                continue;
+            };
             if let Some(prev) = seen.get(&p.id.value) {
-                let d = Diagnostic::error("E0102", format!("person \"{}\" is declared more than once", p.id.value.escape_debug()))
-                    .primary(self.loc(file, p.id.span), "second declaration")
-                    .secondary(self.policy.location(*prev), "first declaration");
+                let d = Diagnostic::error(
+                    "E0102",
+                    format!(
+                        "person \"{}\" is declared more than once",
+                        p.id.value.escape_debug()
+                    ),
+                )
+                .primary(self.loc(file, p.id.span), "second declaration")
+                .secondary(self.policy.location(*prev), "first declaration");
                 self.diags.push(d);
                 continue;
             }
@@ -1833,7 +2452,12 @@ impl<'a> Lowerer<'a> {
             }
             roles.sort();
             roles.dedup();
-            self.policy.persons.push(ir::Person { id: p.id.value.clone(), title: title(&p.title), roles, span: Self::span(file, item.span) });
+            self.policy.persons.push(ir::Person {
+                id: p.id.value.clone(),
+                title: title(&p.title),
+                roles,
+                span: Self::span(file, item.span),
+            });
         }
     }
 
@@ -1841,11 +2465,24 @@ impl<'a> Lowerer<'a> {
 
     fn lower_dataflows(&mut self) {
         for (file, item) in self.items() {
-            let ItemKind::DataFlow(df) = &item.kind else { continue };
-            let mut flow = ir::DataFlow { name: df.name.name.clone(), title: title(&df.title), hops: Vec::new(), integrity: false, confidentiality: false, span: Self::span(file, item.span) };
-            let mut prev = self.resolve(file, &df.first, &[DeclKind::Asset]).map(|d| (AssetId(d.id), df.first.span));
+            let ItemKind::DataFlow(df) = &item.kind else {
+                continue;
+            };
+            let mut flow = ir::DataFlow {
+                name: df.name.name.clone(),
+                title: title(&df.title),
+                hops: Vec::new(),
+                integrity: false,
+                confidentiality: false,
+                span: Self::span(file, item.span),
+            };
+            let mut prev = self
+                .resolve(file, &df.first, &[DeclKind::Asset])
+                .map(|d| (AssetId(d.id), df.first.span));
             for (to, mode) in &df.hops {
-                let next = self.resolve(file, to, &[DeclKind::Asset]).map(|d| (AssetId(d.id), to.span));
+                let next = self
+                    .resolve(file, to, &[DeclKind::Asset])
+                    .map(|d| (AssetId(d.id), to.span));
                 if let (Some((a, sa)), Some((b, sb))) = (prev, next) {
                     flow.hops.push(Hop {
                         from: a,
@@ -1861,8 +2498,12 @@ impl<'a> Lowerer<'a> {
             }
             for (stmt, _) in stmts(&df.stmts) {
                 match stmt {
-                    ast::DataFlowStmt::Requires(ast::Property::Integrity, _) => flow.integrity = true,
-                    ast::DataFlowStmt::Requires(ast::Property::Confidentiality, _) => flow.confidentiality = true,
+                    ast::DataFlowStmt::Requires(ast::Property::Integrity, _) => {
+                        flow.integrity = true
+                    }
+                    ast::DataFlowStmt::Requires(ast::Property::Confidentiality, _) => {
+                        flow.confidentiality = true
+                    }
                     ast::DataFlowStmt::Description(_) => {}
                 }
             }
@@ -1882,46 +2523,88 @@ impl<'a> Lowerer<'a> {
 
     fn lower_assertions(&mut self) {
         for (file, item) in self.items() {
-            let ItemKind::Assert(a) = &item.kind else { continue };
+            let ItemKind::Assert(a) = &item.kind else {
+                continue;
+            };
             let property = match &a.property {
-                ast::AssertProperty::NoPath(x, y) => match (self.place(file, x), self.place(file, y)) {
-                    (Some(from), Some(to)) => Some(Property::NoPath { from, to }),
-                    _ => None,
-                },
-                ast::AssertProperty::OnlyVia(v, x, y) => {
-                    let via = self.resolve(file, v, &[DeclKind::Firewall, DeclKind::Gateway, DeclKind::Conduit, DeclKind::Asset]).map(|d| match d.kind {
-                        DeclKind::Conduit => Via::Conduit(ConduitId(d.id)),
-                        DeclKind::Asset => Via::Asset(AssetId(d.id)),
-                        _ => Via::Device(DeviceId(d.id)),
-                    });
-                    match (via, self.place(file, x), self.place(file, y)) {
-                        (Some(via), Some(from), Some(to)) => Some(Property::OnlyVia { via, from, to }),
+                ast::AssertProperty::NoPath(x, y) => {
+                    match (self.place(file, x), self.place(file, y)) {
+                        (Some(from), Some(to)) => Some(Property::NoPath { from, to }),
                         _ => None,
                     }
                 }
-                ast::AssertProperty::Isolated(z) => self.place(file, z).map(|zone| Property::Isolated { zone }),
+                ast::AssertProperty::OnlyVia(v, x, y) => {
+                    let via = self
+                        .resolve(
+                            file,
+                            v,
+                            &[
+                                DeclKind::Firewall,
+                                DeclKind::Gateway,
+                                DeclKind::Conduit,
+                                DeclKind::Asset,
+                            ],
+                        )
+                        .map(|d| match d.kind {
+                            DeclKind::Conduit => Via::Conduit(ConduitId(d.id)),
+                            DeclKind::Asset => Via::Asset(AssetId(d.id)),
+                            _ => Via::Device(DeviceId(d.id)),
+                        });
+                    match (via, self.place(file, x), self.place(file, y)) {
+                        (Some(via), Some(from), Some(to)) => {
+                            Some(Property::OnlyVia { via, from, to })
+                        }
+                        _ => None,
+                    }
+                }
+                ast::AssertProperty::Isolated(z) => {
+                    self.place(file, z).map(|zone| Property::Isolated { zone })
+                }
                 ast::AssertProperty::Reachable(x, y, s) => {
                     let service = match s {
-                        Some(s) => self.resolve(file, s, &[DeclKind::Service]).map(|d| Some(ServiceId(d.id))),
+                        Some(s) => self
+                            .resolve(file, s, &[DeclKind::Service])
+                            .map(|d| Some(ServiceId(d.id))),
                         None => Some(None),
                     };
                     match (self.place(file, x), self.place(file, y), service) {
-                        (Some(from), Some(to), Some(service)) => Some(Property::Reachable { from, to, service }),
+                        (Some(from), Some(to), Some(service)) => {
+                            Some(Property::Reachable { from, to, service })
+                        }
                         _ => None,
                     }
                 }
-                ast::AssertProperty::SecurityLevel(z) => self.resolve_zone(file, z).map(|zone| Property::SecurityLevel { zone }),
-                ast::AssertProperty::Approvals(w) => self.resolve(file, w, &[DeclKind::WorkOrder]).map(|d| Property::Approvals { workorder: WorkOrderId(d.id) }),
-                ast::AssertProperty::DataFlow(f) => self.resolve(file, f, &[DeclKind::DataFlow]).map(|d| Property::DataFlow { dataflow: DataFlowId(d.id) }),
+                ast::AssertProperty::SecurityLevel(z) => self
+                    .resolve_zone(file, z)
+                    .map(|zone| Property::SecurityLevel { zone }),
+                ast::AssertProperty::Approvals(w) => self
+                    .resolve(file, w, &[DeclKind::WorkOrder])
+                    .map(|d| Property::Approvals {
+                        workorder: WorkOrderId(d.id),
+                    }),
+                ast::AssertProperty::DataFlow(f) => self
+                    .resolve(file, f, &[DeclKind::DataFlow])
+                    .map(|d| Property::DataFlow {
+                        dataflow: DataFlowId(d.id),
+                    }),
             };
             let scenario = match &a.scope {
                 None => Some(Scenario::All),
                 Some(ast::AssertScope::InBase(_)) => Some(Scenario::InBase),
-                Some(ast::AssertScope::During(w)) => self.resolve(file, w, &[DeclKind::WorkOrder]).map(|d| Scenario::During(WorkOrderId(d.id))),
-                Some(ast::AssertScope::ExceptDuring(w)) => self.resolve(file, w, &[DeclKind::WorkOrder]).map(|d| Scenario::ExceptDuring(WorkOrderId(d.id))),
+                Some(ast::AssertScope::During(w)) => self
+                    .resolve(file, w, &[DeclKind::WorkOrder])
+                    .map(|d| Scenario::During(WorkOrderId(d.id))),
+                Some(ast::AssertScope::ExceptDuring(w)) => self
+                    .resolve(file, w, &[DeclKind::WorkOrder])
+                    .map(|d| Scenario::ExceptDuring(WorkOrderId(d.id))),
             };
             if let (Some(property), Some(scenario)) = (property, scenario) {
-                self.policy.assertions.push(Assertion { text: label_of(self.inputs, file, item.span), property, scenario, span: Self::span(file, item.span) });
+                self.policy.assertions.push(Assertion {
+                    text: label_of(self.inputs, file, item.span),
+                    property,
+                    scenario,
+                    span: Self::span(file, item.span),
+                });
             }
         }
     }
@@ -1934,7 +2617,9 @@ impl Lowerer<'_> {
         use crate::profile::{known, ParamKind};
         let mut checks: Vec<ProfileCheck> = Vec::new();
         for (file, item) in self.items() {
-            let ItemKind::Profile(p) = &item.kind else { continue };
+            let ItemKind::Profile(p) = &item.kind else {
+                continue;
+            };
             for (stmt, span) in stmts(&p.stmts) {
                 let (check, params, enabled) = match stmt {
                     ast::ProfileStmt::Require { check, params } => (check, Some(params), true),
@@ -1943,34 +2628,62 @@ impl Lowerer<'_> {
                 };
                 let Some(k) = known(&check.name) else {
                     let names = crate::profile::KNOWN_CHECKS.iter().map(|c| c.name);
-                    let hint = did_you_mean(&check.name, names).unwrap_or_else(|| "`palisade explain E0212` lists the profile checks".into());
-                    let d = Diagnostic::error("E0212", format!("unknown profile check `{}`", check.name))
-                        .primary(self.loc(file, check.span), "not a profile check")
-                        .help(hint);
+                    let hint = did_you_mean(&check.name, names).unwrap_or_else(|| {
+                        "`palisade explain E0212` lists the profile checks".into()
+                    });
+                    let d = Diagnostic::error(
+                        "E0212",
+                        format!("unknown profile check `{}`", check.name),
+                    )
+                    .primary(self.loc(file, check.span), "not a profile check")
+                    .help(hint);
                     self.diags.push(d);
                     continue;
                 };
                 let idx = match checks.iter().position(|c| c.name == k.name) {
                     Some(i) => i,
                     None => {
-                        checks.push(ProfileCheck { name: k.name.to_string(), enabled: true, params: BTreeMap::new(), span: Self::span(file, span) });
+                        checks.push(ProfileCheck {
+                            name: k.name.to_string(),
+                            enabled: true,
+                            params: BTreeMap::new(),
+                            span: Self::span(file, span),
+                        });
                         checks.len() - 1
                     }
                 };
                 let mut new_params = Vec::new();
                 for (param, _) in stmts(params.map(|v| v.as_slice()).unwrap_or(&[])) {
-                    let Some((_, kind)) = k.params.iter().find(|(n, _)| *n == param.name.name) else {
-                        let expected: Vec<String> = k.params.iter().map(|(n, _)| format!("`{n}`")).collect();
-                        let d = Diagnostic::error("E0212", format!("profile check `{}` has no parameter `{}`", k.name, param.name.name))
-                            .primary(self.loc(file, param.name.span), "unknown parameter")
-                            .help(if expected.is_empty() { "this check takes no parameters".to_string() } else { format!("its parameters are {}", expected.join(", ")) });
+                    let Some((_, kind)) = k.params.iter().find(|(n, _)| *n == param.name.name)
+                    else {
+                        let expected: Vec<String> =
+                            k.params.iter().map(|(n, _)| format!("`{n}`")).collect();
+                        let d = Diagnostic::error(
+                            "E0212",
+                            format!(
+                                "profile check `{}` has no parameter `{}`",
+                                k.name, param.name.name
+                            ),
+                        )
+                        .primary(self.loc(file, param.name.span), "unknown parameter")
+                        .help(if expected.is_empty() {
+                            "this check takes no parameters".to_string()
+                        } else {
+                            format!("its parameters are {}", expected.join(", "))
+                        });
                         self.diags.push(d);
                         continue;
                     };
                     let value = match (kind, &param.value) {
-                        (ParamKind::Level, ast::ParamValue::Int(i)) if i.value <= 4 => Some(ProfileParam::Int(i.value)),
-                        (ParamKind::Duration, ast::ParamValue::Duration(secs, _)) => Some(ProfileParam::Int(*secs)),
-                        (ParamKind::Names, ast::ParamValue::Names(n)) => Some(ProfileParam::Names(n.iter().map(|i| i.name.clone()).collect())),
+                        (ParamKind::Level, ast::ParamValue::Int(i)) if i.value <= 4 => {
+                            Some(ProfileParam::Int(i.value))
+                        }
+                        (ParamKind::Duration, ast::ParamValue::Duration(secs, _)) => {
+                            Some(ProfileParam::Int(*secs))
+                        }
+                        (ParamKind::Names, ast::ParamValue::Names(n)) => Some(ProfileParam::Names(
+                            n.iter().map(|i| i.name.clone()).collect(),
+                        )),
                         _ => None,
                     };
                     match value {
@@ -1981,8 +2694,14 @@ impl Lowerer<'_> {
                                 ParamKind::Duration => "a duration such as `4h`",
                                 ParamKind::Names => "a list of names such as `[safety_engineer]`",
                             };
-                            let d = Diagnostic::error("E0212", format!("parameter `{}` of `{}` takes {want}", param.name.name, k.name))
-                                .primary(self.loc(file, param.name.span), "wrong kind of value");
+                            let d = Diagnostic::error(
+                                "E0212",
+                                format!(
+                                    "parameter `{}` of `{}` takes {want}",
+                                    param.name.name, k.name
+                                ),
+                            )
+                            .primary(self.loc(file, param.name.span), "wrong kind of value");
                             self.diags.push(d);
                         }
                     }
@@ -2023,7 +2742,8 @@ fn has_syntax_errors<T>(body: &[Stmt<T>]) -> bool {
 
 /// `word` with its indefinite article: "an asset", "a zone", "an ICMP type", "a unit id".
 fn a(word: &str) -> String {
-    let vowel = word.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) && !word.starts_with("uni");
+    let vowel = word.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U'])
+        && !word.starts_with("uni");
     format!("{} {word}", if vowel { "an" } else { "a" })
 }
 
@@ -2055,7 +2775,8 @@ fn valid_timezone(tz: &str) -> bool {
         && parts.iter().all(|p| {
             !p.is_empty()
                 && p.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-                && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
         })
 }
 
@@ -2064,5 +2785,7 @@ fn valid_timezone(tz: &str) -> bool {
 fn valid_interface_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 32
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'))
 }

@@ -26,11 +26,18 @@ impl SourceMap {
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, path: &str, offset: u32) -> (usize, usize) {
-        let Some(text) = self.texts.get(path) else { return (1, 1) };
+        let Some(text) = self.texts.get(path) else {
+            return (1, 1);
+        };
         let offset = (offset as usize).min(text.len());
         let before = text.get(..offset).unwrap_or("");
         let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+        let col = before
+            .rsplit('\n')
+            .next()
+            .map(|l| l.chars().count())
+            .unwrap_or(0)
+            + 1;
         (line, col)
     }
 }
@@ -46,10 +53,18 @@ fn to_codespan(d: &Diagnostic, map: &SourceMap) -> cs::Diagnostic<usize> {
         .iter()
         .filter_map(|l| {
             let id = *map.ids.get(&l.location.file)?;
-            let len = map.texts.get(&l.location.file).map(|t| t.len()).unwrap_or(0);
+            let len = map
+                .texts
+                .get(&l.location.file)
+                .map(|t| t.len())
+                .unwrap_or(0);
             let start = (l.location.start as usize).min(len);
             let end = (l.location.end as usize).clamp(start, len);
-            let style = if l.primary { cs::LabelStyle::Primary } else { cs::LabelStyle::Secondary };
+            let style = if l.primary {
+                cs::LabelStyle::Primary
+            } else {
+                cs::LabelStyle::Secondary
+            };
             Some(cs::Label::new(style, id, start..end).with_message(l.message.clone()))
         })
         .collect();
@@ -64,7 +79,11 @@ fn to_codespan(d: &Diagnostic, map: &SourceMap) -> cs::Diagnostic<usize> {
         .with_notes(notes)
 }
 
-pub fn human(diags: &[Diagnostic], map: &SourceMap, out: &mut dyn WriteColor) -> std::io::Result<()> {
+pub fn human(
+    diags: &[Diagnostic],
+    map: &SourceMap,
+    out: &mut dyn WriteColor,
+) -> std::io::Result<()> {
     let config = term::Config::default();
     for d in diags {
         term::emit_to_write_style(out, &config, &map.files, &to_codespan(d, map))
@@ -84,7 +103,10 @@ pub fn short(diags: &[Diagnostic], map: &SourceMap) -> String {
         match d.primary_location() {
             Some(l) => {
                 let (line, col) = map.line_col(&l.file, l.start);
-                s.push_str(&format!("{}:{line}:{col}: {sev}[{}]: {}\n", l.file, d.code, d.message));
+                s.push_str(&format!(
+                    "{}:{line}:{col}: {sev}[{}]: {}\n",
+                    l.file, d.code, d.message
+                ));
             }
             None => s.push_str(&format!("{sev}[{}]: {}\n", d.code, d.message)),
         }
@@ -137,15 +159,31 @@ pub fn json(diags: &[Diagnostic], map: &SourceMap) -> String {
                         let Location { file, start, end } = &l.location;
                         let (line, column) = map.line_col(file, *start);
                         let (end_line, end_column) = map.line_col(file, *end);
-                        JsonLabel { file, start: *start, end: *end, line, column, end_line, end_column, message: &l.message, primary: l.primary }
+                        JsonLabel {
+                            file,
+                            start: *start,
+                            end: *end,
+                            line,
+                            column,
+                            end_line,
+                            end_column,
+                            message: &l.message,
+                            primary: l.primary,
+                        }
                     })
                     .collect(),
                 notes: &d.notes,
                 help: &d.help,
             })
             .collect(),
-        errors: diags.iter().filter(|d| d.severity == Severity::Error).count(),
-        warnings: diags.iter().filter(|d| d.severity == Severity::Warning).count(),
+        errors: diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count(),
+        warnings: diags
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count(),
     };
     serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }

@@ -44,7 +44,11 @@ pub fn normalize_path(p: &Path) -> PathBuf {
 /// Load the site named by `paths` from disk. An unreadable top-level path is an I/O error
 /// (usage problem); an unreadable import is a diagnostic on the `use` that names it.
 pub fn load(paths: &[PathBuf]) -> io::Result<Loaded> {
-    load_with(paths, &|p: &Path| std::fs::read_to_string(p), &|p: &Path| list_dir(p))
+    load_with(
+        paths,
+        &|p: &Path| std::fs::read_to_string(p),
+        &|p: &Path| list_dir(p),
+    )
 }
 
 fn list_dir(dir: &Path) -> io::Result<Vec<PathBuf>> {
@@ -68,7 +72,10 @@ pub fn load_with(paths: &[PathBuf], read: ReadFn<'_>, list: ListFn<'_>) -> io::R
         if p.is_dir() {
             let files = list(p)?;
             if files.is_empty() {
-                return Err(io::Error::new(io::ErrorKind::NotFound, format!("no .pal files in {}", p.display())));
+                return Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("no .pal files in {}", p.display()),
+                ));
             }
             queue.extend(files);
         } else {
@@ -89,7 +96,9 @@ pub fn load_with(paths: &[PathBuf], read: ReadFn<'_>, list: ListFn<'_>) -> io::R
         }
         let text = match read(&path) {
             Ok(t) => t,
-            Err(e) if i <= top_level => return Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
+            Err(e) if i <= top_level => {
+                return Err(io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+            }
             Err(_) => continue, // reported on the `use` below
         };
         let display = path.display().to_string();
@@ -97,11 +106,22 @@ pub fn load_with(paths: &[PathBuf], read: ReadFn<'_>, list: ListFn<'_>) -> io::R
         for item in &parsed.file.items {
             match &item.kind {
                 ItemKind::Use(Use::File(s)) => {
-                    let target = normalize_path(&path.parent().unwrap_or(Path::new("")).join(&s.value));
+                    let target =
+                        normalize_path(&path.parent().unwrap_or(Path::new("")).join(&s.value));
                     if read(&target).is_err() {
-                        let d = Diagnostic::error("E0010", format!("cannot read imported file `{}`", s.value))
-                            .primary(Location { file: display.clone(), start: s.span.start, end: s.span.end }, format!("no readable file at {}", target.display()))
-                            .help("a `use \"…\"` path is relative to the file that contains it");
+                        let d = Diagnostic::error(
+                            "E0010",
+                            format!("cannot read imported file `{}`", s.value),
+                        )
+                        .primary(
+                            Location {
+                                file: display.clone(),
+                                start: s.span.start,
+                                end: s.span.end,
+                            },
+                            format!("no readable file at {}", target.display()),
+                        )
+                        .help("a `use \"…\"` path is relative to the file that contains it");
                         loaded.errors.push(d);
                     } else {
                         queue.push(target);
@@ -115,13 +135,32 @@ pub fn load_with(paths: &[PathBuf], read: ReadFn<'_>, list: ListFn<'_>) -> io::R
                         }
                         _ => {
                             let written = names.join(".");
-                            let span = parts.first().map(|p| p.span).unwrap_or_default().to(parts.last().map(|p| p.span).unwrap_or_default());
-                            let candidates: Vec<String> = stdlib::names().map(|m| format!("std.{m}")).collect();
-                            let hint = did_you_mean(&written, candidates.iter().map(|s| s.as_str()))
-                                .unwrap_or_else(|| format!("the standard library has {}", candidates.join(", ")));
-                            let d = Diagnostic::error("E0011", format!("unknown module `{written}`"))
-                                .primary(Location { file: display.clone(), start: span.start, end: span.end }, "no such module")
-                                .help(hint);
+                            let span = parts
+                                .first()
+                                .map(|p| p.span)
+                                .unwrap_or_default()
+                                .to(parts.last().map(|p| p.span).unwrap_or_default());
+                            let candidates: Vec<String> =
+                                stdlib::names().map(|m| format!("std.{m}")).collect();
+                            let hint =
+                                did_you_mean(&written, candidates.iter().map(|s| s.as_str()))
+                                    .unwrap_or_else(|| {
+                                        format!(
+                                            "the standard library has {}",
+                                            candidates.join(", ")
+                                        )
+                                    });
+                            let d =
+                                Diagnostic::error("E0011", format!("unknown module `{written}`"))
+                                    .primary(
+                                        Location {
+                                            file: display.clone(),
+                                            start: span.start,
+                                            end: span.end,
+                                        },
+                                        "no such module",
+                                    )
+                                    .help(hint);
                             loaded.errors.push(d);
                         }
                     }
@@ -129,12 +168,20 @@ pub fn load_with(paths: &[PathBuf], read: ReadFn<'_>, list: ListFn<'_>) -> io::R
                 _ => {}
             }
         }
-        site_files.push(LoadedFile { path: display, text, std: false });
+        site_files.push(LoadedFile {
+            path: display,
+            text,
+            std: false,
+        });
     }
     // Standard modules first, in the library's own order, so that site files shadow them.
     for (name, path, text) in stdlib::MODULES {
         if modules.contains(*name) {
-            loaded.files.push(LoadedFile { path: path.to_string(), text: text.to_string(), std: true });
+            loaded.files.push(LoadedFile {
+                path: path.to_string(),
+                text: text.to_string(),
+                std: true,
+            });
         }
     }
     loaded.files.extend(site_files);
@@ -143,7 +190,11 @@ pub fn load_with(paths: &[PathBuf], read: ReadFn<'_>, list: ListFn<'_>) -> io::R
 
 /// Put a loaded site into the database.
 pub fn into_site(db: &Database, loaded: Loaded, today: String) -> Site {
-    let files = loaded.files.into_iter().map(|f| SourceFile::new(db, f.path, f.text, f.std)).collect();
+    let files = loaded
+        .files
+        .into_iter()
+        .map(|f| SourceFile::new(db, f.path, f.text, f.std))
+        .collect();
     Site::new(db, files, loaded.errors, today)
 }
 
@@ -153,8 +204,17 @@ mod tests {
 
     #[test]
     fn parent_directories_accumulate() {
-        assert_eq!(normalize_path(Path::new("../../examples/x.pal")), PathBuf::from("../../examples/x.pal"));
-        assert_eq!(normalize_path(Path::new("a/./b/../c.pal")), PathBuf::from("a/c.pal"));
-        assert_eq!(normalize_path(Path::new("a/../../c.pal")), PathBuf::from("../c.pal"));
+        assert_eq!(
+            normalize_path(Path::new("../../examples/x.pal")),
+            PathBuf::from("../../examples/x.pal")
+        );
+        assert_eq!(
+            normalize_path(Path::new("a/./b/../c.pal")),
+            PathBuf::from("a/c.pal")
+        );
+        assert_eq!(
+            normalize_path(Path::new("a/../../c.pal")),
+            PathBuf::from("../c.pal")
+        );
     }
 }
