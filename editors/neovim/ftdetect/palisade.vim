@@ -1,0 +1,2 @@
+" Palisade policy files.
+autocmd BufRead,BufNewFile *.pal setfiletype palisade
