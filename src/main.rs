@@ -26,10 +26,11 @@ mod workorder;
     version,
     about = "Policy-as-code compiler for industrial (OT/ICS) network segmentation",
     long_about = "Palisade reads a site described in .pal files (zones, assets, conduits, \
-topology, roles, work orders, data flows, assertions), type-checks it and reports every \
-mistake with a coded diagnostic.\n\nA PATH is a .pal file (with the files it imports) or a \
-directory whose .pal files form one site.\n\nExit status: 0 clean, 1 errors in the policy, \
-2 usage or I/O error."
+topology, roles, work orders, data flows, assertions), type-checks it, proves its assertions \
+and the default profile, and emits firewall rulesets, gateway rules, work-order workflows and \
+an audit report.\n\nA PATH is a .pal file (with the files it imports) or a directory whose \
+.pal files form one site.\n\nExit status: 0 clean (verify, build: everything proved), 1 errors \
+in the policy or a refuted or unknown property, 2 usage or I/O error."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -68,7 +69,8 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Check the site and write each device's output (rulesets, gateway rules) into a directory.
+    /// Check and verify the site, then write each device's output (rulesets, gateway rules,
+    /// work-order workflows) into a directory; nothing is written unless everything succeeds.
     Build {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
