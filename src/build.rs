@@ -5,16 +5,48 @@
 use crate::{load, print_diagnostics, MessageFormat};
 use palisade_compiler::db::{policy_ir, site_diagnostics};
 use palisade_compiler::ir::{DeviceId, Target};
+use palisade_targets::workflow::Format as WorkflowFormat;
 use palisade_targets::OutputFile;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-pub fn cmd_build(paths: &[PathBuf], out_dir: &Path, target: Option<&str>, format: MessageFormat) -> Result<ExitCode, String> {
+/// Options of the gateway targets: `--ips` (Suricata drops instead of alerting) and
+/// `--monitor` (also write a Suricata monitoring rule set of every conduit, for a SOC sensor).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GatewayOptions {
+    pub ips: bool,
+    pub monitor: bool,
+}
+
+/// What a build proves before it writes: the site's assertions and profile (`--no-verify`
+/// skips them) and, for every firewall, that the emitted ruleset equals the policy on that
+/// device (translation validation; `--no-validate` skips it). Both default to on.
+#[derive(Clone, Copy, Debug)]
+pub struct Checks {
+    pub verify: bool,
+    pub validate: bool,
+}
+
+pub fn cmd_build(
+    paths: &[PathBuf],
+    out_dir: &Path,
+    target: Option<&str>,
+    format: MessageFormat,
+    gateway: GatewayOptions,
+    checks: Checks,
+) -> Result<ExitCode, String> {
+    // Work-order workflows are per work order, not per device: `--target bpmn|workflow-json`
+    // writes only them, a plain build writes both along with every device's output.
+    let workflow_formats: Vec<WorkflowFormat> = match target {
+        None => WorkflowFormat::ALL.to_vec(),
+        Some(name) => WorkflowFormat::from_name(name).into_iter().collect(),
+    };
     let override_target = match target {
         None => None,
+        Some(_) if !workflow_formats.is_empty() => None,
         Some(name) => Some(Target::from_name(&name.replace('-', "_")).ok_or_else(|| {
-            format!("unknown target `{name}` (expected nftables, iptables, cisco-ios, suricata or allowlist-json)")
+            format!("unknown target `{name}` (expected nftables, iptables, cisco-ios, suricata, allowlist-json, bpmn or workflow-json)")
         })?),
     };
     let s = load(paths)?;
@@ -26,6 +58,19 @@ pub fn cmd_build(paths: &[PathBuf], out_dir: &Path, target: Option<&str>, format
     }
     print_diagnostics(diags, &s.sources, format)?;
     let policy = policy_ir(&s.db, s.site);
+    // The site's proofs come first: a refuted or unproved property writes nothing.
+    if checks.verify {
+        let report = palisade_verify::verify(policy, &palisade_verify::Options::default());
+        print_diagnostics(&report.diagnostics, &s.sources, format)?;
+        if !report.all_proved() {
+            let refuted = report.count(palisade_verify::Verdict::Refuted);
+            let unknown = report.count(palisade_verify::Verdict::Unknown);
+            eprintln!("build failed: {refuted} property(ies) refuted, {unknown} unknown; nothing was written (`--no-verify` skips the proofs)");
+            return Ok(ExitCode::from(1));
+        }
+    } else {
+        eprintln!("warning: --no-verify: the site's assertions and profile were not proved");
+    }
 
     // Devices grouped by the target they get.
     let mut by_target: BTreeMap<Target, Vec<DeviceId>> = BTreeMap::new();
@@ -35,18 +80,48 @@ pub fn cmd_build(paths: &[PathBuf], out_dir: &Path, target: Option<&str>, format
             (Some(_), _) => None,
             (None, t) => t,
         };
-        if let Some(t) = t {
+        if let Some(t) = t.filter(|_| target.is_none() || override_target.is_some()) {
             by_target.entry(t).or_default().push(DeviceId(i as u32));
         }
     }
-    if by_target.is_empty() {
+    if by_target.is_empty()
+        && !gateway.monitor
+        && (workflow_formats.is_empty() || policy.workorders.is_empty())
+    {
         eprintln!("build: no device takes this target; nothing to write");
         return Ok(ExitCode::SUCCESS);
     }
     let mut files: Vec<OutputFile> = Vec::new();
     let mut errors = Vec::new();
     for (t, devices) in &by_target {
-        match palisade_targets::emit(policy, *t, devices) {
+        let emitted = match t {
+            Target::Suricata => {
+                let options = palisade_targets::suricata::Options { ips: gateway.ips };
+                palisade_targets::suricata::emit(policy, devices, &options)
+            }
+            _ => palisade_targets::emit(policy, *t, devices),
+        };
+        match emitted {
+            Ok(f) => {
+                // Translation validation: each firewall ruleset, read back, equals the policy.
+                if checks.validate {
+                    errors.extend(palisade_targets::validate::check_files(
+                        policy, *t, devices, &f,
+                    ));
+                }
+                files.extend(f)
+            }
+            Err(d) => errors.extend(d),
+        }
+    }
+    if gateway.monitor {
+        match palisade_targets::suricata::monitor(policy) {
+            Ok(f) => files.extend(f),
+            Err(d) => errors.extend(d),
+        }
+    }
+    for f in &workflow_formats {
+        match palisade_targets::workflow::emit(policy, *f) {
             Ok(f) => files.extend(f),
             Err(d) => errors.extend(d),
         }
@@ -56,14 +131,48 @@ pub fn cmd_build(paths: &[PathBuf], out_dir: &Path, target: Option<&str>, format
         eprintln!("build failed: nothing was written");
         return Ok(ExitCode::from(1));
     }
+    write_all(out_dir, &files)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Write every file or none: each goes to a temporary file beside its target first (synced),
+/// and only when all are written are they renamed into place. A failure before the renames
+/// removes the temporaries and leaves every previous file untouched.
+fn write_all(out_dir: &Path, files: &[OutputFile]) -> Result<(), String> {
+    use std::io::Write;
     std::fs::create_dir_all(out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
-    for f in &files {
-        let path = out_dir.join(&f.path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let result = (|| -> Result<(), String> {
+        for f in files {
+            let path = out_dir.join(&f.path);
+            let parent = path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| out_dir.to_path_buf());
+            std::fs::create_dir_all(&parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let tmp = parent.join(format!(".{name}.palisade-tmp-{}", std::process::id()));
+            staged.push((tmp.clone(), path.clone()));
+            let mut file =
+                std::fs::File::create(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+            file.write_all(f.contents.as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(|e| format!("{}: {e}", tmp.display()))?;
         }
-        crate::output::write_atomic(&path, f.contents.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        for (tmp, _) in &staged {
+            let _ = std::fs::remove_file(tmp);
+        }
+        return Err(format!("{e}; nothing was written"));
+    }
+    for (tmp, path) in &staged {
+        std::fs::rename(tmp, path).map_err(|e| format!("{}: {e}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

@@ -11,5 +11,6 @@
 mod cli;
 mod examples;
 mod pipeline;
+mod report;
 mod support;
 mod ui;

@@ -10,7 +10,13 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// and anything outside printable ASCII become `?`, so a name can never end the comment.
 pub fn comment_safe(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect()
 }
 
@@ -24,14 +30,24 @@ pub fn lines(policy: &Policy, device: Option<&str>, target: &str, body: &str) ->
         out.push(format!("Device: {}", comment_safe(d)));
     }
     for s in policy.sources.iter().filter(|s| !s.std) {
-        out.push(format!("Source: {} sha256:{}", comment_safe(&s.path), s.sha256));
+        out.push(format!(
+            "Source: {} sha256:{}",
+            comment_safe(&s.path),
+            s.sha256
+        ));
     }
     out.push(format!("Content sha256: {}", sha256_hex(body.as_bytes())));
     out
 }
 
 /// `lines` with each line prefixed by a comment marker such as `# ` or `! `.
-pub fn commented(policy: &Policy, device: Option<&str>, target: &str, body: &str, marker: &str) -> String {
+pub fn commented(
+    policy: &Policy,
+    device: Option<&str>,
+    target: &str,
+    body: &str,
+    marker: &str,
+) -> String {
     let mut s = String::new();
     for l in lines(policy, device, target, body) {
         s.push_str(marker);

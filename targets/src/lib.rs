@@ -4,8 +4,18 @@
 //! Shared pieces: [`placement`] (which rules each device enforces, on which interfaces) and
 //! [`header`] (the provenance header every output carries).
 
+pub mod allowlist;
+pub mod cisco;
+pub mod gates;
 pub mod header;
+pub mod iptables;
+pub mod model;
+pub mod nftables;
 pub mod placement;
+pub mod readback;
+pub mod suricata;
+pub mod validate;
+pub mod workflow;
 
 use palisade_compiler::diagnostic::Diagnostic;
 use palisade_compiler::ir::{DeviceId, Policy, Target};
@@ -24,14 +34,10 @@ pub type Emitted = Result<Vec<OutputFile>, Vec<Diagnostic>>;
 pub fn emit(policy: &Policy, target: Target, devices: &[DeviceId]) -> Emitted {
     // One arm per target; each lives in its own module.
     match target {
-        Target::Nftables => unavailable(policy, target, devices),
-        Target::Iptables => unavailable(policy, target, devices),
-        Target::CiscoIos => unavailable(policy, target, devices),
-        Target::Suricata => unavailable(policy, target, devices),
-        Target::AllowlistJson => unavailable(policy, target, devices),
+        Target::Nftables => nftables::emit(policy, devices),
+        Target::Iptables => iptables::emit(policy, devices),
+        Target::CiscoIos => cisco::emit(policy, devices),
+        Target::Suricata => suricata::emit(policy, devices, &suricata::Options::default()),
+        Target::AllowlistJson => allowlist::emit(policy, devices),
     }
-}
-
-fn unavailable(_: &Policy, target: Target, _: &[DeviceId]) -> Emitted {
-    Err(vec![Diagnostic::error("E0901", format!("the `{}` target is not available in this build", target.name()))])
 }

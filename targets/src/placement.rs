@@ -47,11 +47,15 @@ pub fn place(policy: &Policy) -> Placement {
         });
         for path in paths.iter().take(MAX_PATHS) {
             for (device, in_iface, out_iface) in path.devices() {
-                placement.per_device.entry(device).or_default().insert(Placed {
-                    rule: RuleId(i as u32),
-                    in_iface: in_iface.to_string(),
-                    out_iface: out_iface.to_string(),
-                });
+                placement
+                    .per_device
+                    .entry(device)
+                    .or_default()
+                    .insert(Placed {
+                        rule: RuleId(i as u32),
+                        in_iface: in_iface.to_string(),
+                        out_iface: out_iface.to_string(),
+                    });
             }
         }
     }

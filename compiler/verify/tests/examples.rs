@@ -47,5 +47,8 @@ fn refinery_proves_everything() {
 fn manufacturing_proves_everything() {
     // The PLCs' compensating control relies on gw_cell admitting only named CIP reads, which
     // holds outside work orders: the site claims the level `in base` only.
-    assert_eq!(not_proved("../../examples/manufacturing"), Vec::<String>::new());
+    assert_eq!(
+        not_proved("../../examples/manufacturing"),
+        Vec::<String>::new()
+    );
 }
