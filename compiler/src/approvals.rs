@@ -263,6 +263,53 @@ pub fn duration(secs: u64) -> String {
     }
 }
 
+/// A maximum matching of places to distinct persons: (place, person index) pairs.
+pub fn matching(slots: &[Vec<RoleId>], persons: &[Person]) -> Vec<(usize, usize)> {
+    let mut owner: Vec<Option<usize>> = vec![None; persons.len()];
+    for s in 0..slots.len() {
+        let mut seen = vec![false; persons.len()];
+        augment(s, slots, persons, &mut owner, &mut seen);
+    }
+    let mut out: Vec<(usize, usize)> = owner
+        .iter()
+        .enumerate()
+        .filter_map(|(p, s)| s.map(|s| (s, p)))
+        .collect();
+    out.sort();
+    out
+}
+
+fn augment(
+    slot: usize,
+    slots: &[Vec<RoleId>],
+    persons: &[Person],
+    owner: &mut [Option<usize>],
+    seen: &mut [bool],
+) -> bool {
+    let Some(roles) = slots.get(slot) else {
+        return false;
+    };
+    for (i, person) in persons.iter().enumerate() {
+        if !person.roles.iter().any(|r| roles.contains(r)) || seen.get(i).copied().unwrap_or(true) {
+            continue;
+        }
+        if let Some(s) = seen.get_mut(i) {
+            *s = true;
+        }
+        let free = match owner.get(i).copied().flatten() {
+            None => true,
+            Some(other) => augment(other, slots, persons, owner, seen),
+        };
+        if free {
+            if let Some(o) = owner.get_mut(i) {
+                *o = Some(slot);
+            }
+            return true;
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {

@@ -459,7 +459,7 @@ impl Checker<'_> {
         {
             return Some("nobody holds a role that may request it".into());
         }
-        let matched = max_matching(&slots, &self.p.persons);
+        let matched = crate::approvals::matching(&slots, &self.p.persons).len();
         if matched < slots.len() {
             return Some(if wo.separation_of_duties {
                 format!("{approvers} distinct approvers and a requester who is none of them are needed; the declared people fill only {matched} of these {} places", slots.len())
@@ -629,51 +629,6 @@ impl Checker<'_> {
         }
         let _ = Crossing::Link;
     }
-}
-
-/// Maximum bipartite matching of slots (each accepting any of its roles) to distinct persons.
-fn max_matching(slots: &[Vec<RoleId>], persons: &[Person]) -> usize {
-    let mut owner: Vec<Option<usize>> = vec![None; persons.len()];
-    let mut matched = 0;
-    for s in 0..slots.len() {
-        let mut seen = vec![false; persons.len()];
-        if augment(s, slots, persons, &mut owner, &mut seen) {
-            matched += 1;
-        }
-    }
-    matched
-}
-
-fn augment(
-    slot: usize,
-    slots: &[Vec<RoleId>],
-    persons: &[Person],
-    owner: &mut [Option<usize>],
-    seen: &mut [bool],
-) -> bool {
-    let Some(roles) = slots.get(slot) else {
-        return false;
-    };
-    for (p, person) in persons.iter().enumerate() {
-        if !person.roles.iter().any(|r| roles.contains(r)) || seen.get(p).copied().unwrap_or(true) {
-            continue;
-        }
-        if let Some(s) = seen.get_mut(p) {
-            *s = true;
-        }
-        let current = owner.get(p).copied().flatten();
-        let free = match current {
-            None => true,
-            Some(other) => augment(other, slots, persons, owner, seen),
-        };
-        if free {
-            if let Some(o) = owner.get_mut(p) {
-                *o = Some(slot);
-            }
-            return true;
-        }
-    }
-    false
 }
 
 /// Today's date in UTC as `YYYY-MM-DD` (or `PALISADE_TODAY` when set, for reproducible tests).

@@ -13,6 +13,7 @@ use crate::report::{diagnose, result};
 use crate::scenario::Scenario;
 use crate::witness::Counterexample;
 use crate::{timed, Ctx, Origin, PropertyResult, Verdict};
+use palisade_compiler::approvals::matching;
 use palisade_compiler::ir::{
     Approval, Person, Policy, Property, RoleId, ScopeItem, WorkOrder, WorkOrderId,
 };
@@ -375,51 +376,4 @@ pub fn duration(secs: u64) -> String {
     } else {
         format!("{secs}s")
     }
-}
-
-/// A maximum matching of places to distinct persons: (place, person index) pairs.
-fn matching(slots: &[Vec<RoleId>], persons: &[Person]) -> Vec<(usize, usize)> {
-    let mut owner: Vec<Option<usize>> = vec![None; persons.len()];
-    for s in 0..slots.len() {
-        let mut seen = vec![false; persons.len()];
-        augment(s, slots, persons, &mut owner, &mut seen);
-    }
-    let mut out: Vec<(usize, usize)> = owner
-        .iter()
-        .enumerate()
-        .filter_map(|(p, s)| s.map(|s| (s, p)))
-        .collect();
-    out.sort();
-    out
-}
-
-fn augment(
-    slot: usize,
-    slots: &[Vec<RoleId>],
-    persons: &[Person],
-    owner: &mut [Option<usize>],
-    seen: &mut [bool],
-) -> bool {
-    let Some(roles) = slots.get(slot) else {
-        return false;
-    };
-    for (i, person) in persons.iter().enumerate() {
-        if !person.roles.iter().any(|r| roles.contains(r)) || seen.get(i).copied().unwrap_or(true) {
-            continue;
-        }
-        if let Some(s) = seen.get_mut(i) {
-            *s = true;
-        }
-        let free = match owner.get(i).copied().flatten() {
-            None => true,
-            Some(other) => augment(other, slots, persons, owner, seen),
-        };
-        if free {
-            if let Some(o) = owner.get_mut(i) {
-                *o = Some(slot);
-            }
-            return true;
-        }
-    }
-    false
 }
