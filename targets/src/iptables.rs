@@ -140,27 +140,6 @@ pub fn ruleset(
     ])
 }
 
-fn fam(v6: bool) -> &'static str {
-    if v6 {
-        "v6"
-    } else {
-        "v4"
-    }
-}
-
-fn port_list(ports: &[(u16, u16)]) -> Vec<String> {
-    ports
-        .iter()
-        .map(|(lo, hi)| {
-            if lo == hi {
-                lo.to_string()
-            } else {
-                format!("{lo}:{hi}")
-            }
-        })
-        .collect()
-}
-
 /// Split a port list into `-m multiport` chunks of at most 15 ports (a range counts twice).
 fn multiport_chunks(ports: &[(u16, u16)]) -> Vec<Vec<(u16, u16)>> {
     let mut out: Vec<Vec<(u16, u16)>> = Vec::new();
@@ -256,7 +235,9 @@ impl<'a> Writer<'a> {
         let name = match self.set_by_content.get(&key) {
             Some(n) => n.clone(),
             None => {
-                let n = self.sets.name(&format!("pal_{label}_{}", fam(v6)));
+                let n = self
+                    .sets
+                    .name(&format!("pal_{label}_{}", crate::model::family_suffix(v6)));
                 self.set_defs.push((n.clone(), v6, key.1.clone()));
                 self.set_by_content.insert(key, n.clone());
                 n
@@ -479,7 +460,7 @@ impl<'a> Writer<'a> {
                 continue;
             }
             for chunk in multiport_chunks(ports) {
-                let list = port_list(&chunk);
+                let list = crate::model::port_ranges(&chunk, ":");
                 match list.as_slice() {
                     [one] => l4.push((format!("-p {proto}"), format!("-m {proto} --dport {one}"))),
                     _ => l4.push((

@@ -25,6 +25,29 @@ pub const MARK_DIODE: u32 = 0x0000_0001;
 /// Connection-mark bits holding the number of the work order that opened a connection.
 pub const MARK_WO_MASK: u32 = 0x00ff_ff00;
 
+/// `v4` or `v6`, for set and chain names.
+pub fn family_suffix(v6: bool) -> &'static str {
+    if v6 {
+        "v6"
+    } else {
+        "v4"
+    }
+}
+
+/// Port ranges as text, a range joined by `sep` (`-` for nftables, `:` for iptables).
+pub fn port_ranges(ports: &[(u16, u16)], sep: &str) -> Vec<String> {
+    ports
+        .iter()
+        .map(|(lo, hi)| {
+            if lo == hi {
+                lo.to_string()
+            } else {
+                format!("{lo}{sep}{hi}")
+            }
+        })
+        .collect()
+}
+
 /// The connection mark of connections opened by rules under work order `wo`.
 pub fn wo_mark(wo: WorkOrderId) -> u32 {
     (wo.0.wrapping_add(1) & 0xffff) << 8

@@ -120,27 +120,6 @@ fn family_word(v6: bool) -> &'static str {
     }
 }
 
-fn fam_suffix(v6: bool) -> &'static str {
-    if v6 {
-        "v6"
-    } else {
-        "v4"
-    }
-}
-
-fn ports_text(ports: &[(u16, u16)]) -> Vec<String> {
-    ports
-        .iter()
-        .map(|(lo, hi)| {
-            if lo == hi {
-                lo.to_string()
-            } else {
-                format!("{lo}-{hi}")
-            }
-        })
-        .collect()
-}
-
 struct Writer<'a> {
     policy: &'a Policy,
     m: &'a DeviceModel,
@@ -196,14 +175,18 @@ impl<'a> Writer<'a> {
                 let kind = if v6 { "ipv6_addr" } else { "ipv4_addr" };
                 format!(
                     "@{}",
-                    self.named_set(kind, &format!("{label}_{}", fam_suffix(v6)), elements)
+                    self.named_set(
+                        kind,
+                        &format!("{label}_{}", crate::model::family_suffix(v6)),
+                        elements
+                    )
                 )
             }
         }
     }
 
     fn port_operand(&mut self, ports: &[(u16, u16)], label: &str) -> String {
-        let elements = ports_text(ports);
+        let elements = crate::model::port_ranges(ports, "-");
         match elements.as_slice() {
             [one] => one.clone(),
             _ => format!("@{}", self.named_set("inet_service", label, elements)),
@@ -318,7 +301,7 @@ impl<'a> Writer<'a> {
             let _ = writeln!(
                 out,
                 "\t\tiifname . oifname . {f} saddr . {f} daddr vmap @dispatch_{}",
-                fam_suffix(v6)
+                crate::model::family_suffix(v6)
             );
         }
         let _ = writeln!(out, "\t\t{LOG_LIMIT} log prefix \"pal:drop \" level info");
@@ -520,7 +503,7 @@ impl<'a> Writer<'a> {
                     }
                 }
             }
-            let _ = writeln!(out, "\tmap dispatch_{} {{", fam_suffix(v6));
+            let _ = writeln!(out, "\tmap dispatch_{} {{", crate::model::family_suffix(v6));
             let _ = writeln!(out, "\t\ttype ifname . ifname . {addr} . {addr} : verdict");
             let _ = writeln!(out, "\t\tflags interval");
             if !elements.is_empty() {

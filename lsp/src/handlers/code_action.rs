@@ -178,7 +178,7 @@ fn insertion(
     let inner = format!("{indent}  ");
     let body = |ind: &str| {
         format!(
-            "{ind}compensating {{\n{ind}  covers [{}]\n{ind}  relies_on {relies_on}\n{ind}  because \"TODO: why the gap is acceptable\"\n{ind}  owner \"TODO: accountable owner\"\n{ind}  expires {expires}\n{ind}}}\n",
+            "{ind}compensating {{\n{ind}  covers [{}]\n{ind}  relies_on {relies_on}\n{ind}  because \"<why the gap is acceptable>\"\n{ind}  owner \"<accountable owner>\"\n{ind}  expires {expires}\n{ind}}}\n",
             frs.join(", ")
         )
     };
