@@ -82,23 +82,14 @@ pub fn gate_group(policy: &Policy, rule: RuleId, sources: bool) -> String {
 }
 
 pub fn emit(policy: &Policy, devices: &[DeviceId]) -> Emitted {
-    let placement = model::enforced(policy);
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
-    for &d in devices {
-        match config(policy, &placement, d) {
-            Ok(text) => files.push(OutputFile {
+    model::emit_each(policy, devices, |placement, d| {
+        config(policy, placement, d).map(|text| {
+            vec![OutputFile {
                 path: file_name(policy, d),
                 contents: text,
-            }),
-            Err(e) => errors.extend(e),
-        }
-    }
-    if errors.is_empty() {
-        Ok(files)
-    } else {
-        Err(errors)
-    }
+            }]
+        })
+    })
 }
 
 /// The work-order object groups of a configuration whose names end in `-<hash>`, for

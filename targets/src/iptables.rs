@@ -43,11 +43,7 @@ pub fn gate_sets(policy: &Policy) -> BTreeMap<(WorkOrderId, bool), String> {
         for v6 in [false, true] {
             out.insert(
                 (WorkOrderId(i as u32), v6),
-                namer.name(&format!(
-                    "pal_wo_{}_{}",
-                    wo.name,
-                    if v6 { "v6" } else { "v4" }
-                )),
+                namer.name(&format!("pal_wo_{}_{}", wo.name, model::family_suffix(v6))),
             );
         }
     }
@@ -56,19 +52,7 @@ pub fn gate_sets(policy: &Policy) -> BTreeMap<(WorkOrderId, bool), String> {
 
 /// The work-order sets by name, for [`crate::validate`].
 pub fn gate_names(policy: &Policy) -> crate::validate::GateNames {
-    gate_sets(policy)
-        .into_iter()
-        .map(|((wo, v6), name)| {
-            (
-                name,
-                crate::validate::Gate {
-                    wo,
-                    v6,
-                    within: None,
-                },
-            )
-        })
-        .collect()
+    crate::validate::gates_by_name(gate_sets(policy))
 }
 
 /// The three file names of a device: ipset, IPv4 rules, IPv6 rules.
@@ -86,20 +70,9 @@ pub fn file_names(policy: &Policy, device: DeviceId) -> [String; 3] {
 }
 
 pub fn emit(policy: &Policy, devices: &[DeviceId]) -> Emitted {
-    let placement = model::enforced(policy);
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
-    for &d in devices {
-        match ruleset(policy, &placement, d) {
-            Ok(f) => files.extend(f),
-            Err(e) => errors.extend(e),
-        }
-    }
-    if errors.is_empty() {
-        Ok(files)
-    } else {
-        Err(errors)
-    }
+    model::emit_each(policy, devices, |placement, d| {
+        ruleset(policy, placement, d)
+    })
 }
 
 /// The ipset file and the two restore files of one device.

@@ -25,6 +25,28 @@ pub const MARK_DIODE: u32 = 0x0000_0001;
 /// Connection-mark bits holding the number of the work order that opened a connection.
 pub const MARK_WO_MASK: u32 = 0x00ff_ff00;
 
+/// Emit every device with `one`, collecting every device's errors: all files, or all errors.
+pub fn emit_each(
+    policy: &Policy,
+    devices: &[DeviceId],
+    one: impl Fn(&Placement, DeviceId) -> Result<Vec<crate::OutputFile>, Vec<Diagnostic>>,
+) -> crate::Emitted {
+    let placement = enforced(policy);
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for &d in devices {
+        match one(&placement, d) {
+            Ok(f) => files.extend(f),
+            Err(e) => errors.extend(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(files)
+    } else {
+        Err(errors)
+    }
+}
+
 /// `v4` or `v6`, for set and chain names.
 pub fn family_suffix(v6: bool) -> &'static str {
     if v6 {

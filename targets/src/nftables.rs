@@ -42,7 +42,7 @@ pub fn gate_sets(policy: &Policy) -> BTreeMap<(WorkOrderId, bool), String> {
     let mut out = BTreeMap::new();
     for (i, wo) in policy.workorders.iter().enumerate() {
         for v6 in [false, true] {
-            let name = namer.name(&format!("wo_{}_{}", wo.name, if v6 { "v6" } else { "v4" }));
+            let name = namer.name(&format!("wo_{}_{}", wo.name, model::family_suffix(v6)));
             out.insert((WorkOrderId(i as u32), v6), name);
         }
     }
@@ -51,19 +51,7 @@ pub fn gate_sets(policy: &Policy) -> BTreeMap<(WorkOrderId, bool), String> {
 
 /// The work-order sets by name, for [`crate::validate`].
 pub fn gate_names(policy: &Policy) -> crate::validate::GateNames {
-    gate_sets(policy)
-        .into_iter()
-        .map(|((wo, v6), name)| {
-            (
-                name,
-                crate::validate::Gate {
-                    wo,
-                    v6,
-                    within: None,
-                },
-            )
-        })
-        .collect()
+    crate::validate::gates_by_name(gate_sets(policy))
 }
 
 /// The file name of a device's ruleset.
@@ -76,23 +64,14 @@ pub fn file_name(policy: &Policy, device: DeviceId) -> String {
 }
 
 pub fn emit(policy: &Policy, devices: &[DeviceId]) -> Emitted {
-    let placement = model::enforced(policy);
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
-    for &d in devices {
-        match ruleset(policy, &placement, d) {
-            Ok(text) => files.push(OutputFile {
+    model::emit_each(policy, devices, |placement, d| {
+        ruleset(policy, placement, d).map(|text| {
+            vec![OutputFile {
                 path: file_name(policy, d),
                 contents: text,
-            }),
-            Err(e) => errors.extend(e),
-        }
-    }
-    if errors.is_empty() {
-        Ok(files)
-    } else {
-        Err(errors)
-    }
+            }]
+        })
+    })
 }
 
 /// The complete file for one device: provenance header, then the table.

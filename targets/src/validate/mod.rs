@@ -165,6 +165,22 @@ pub struct Gate {
 /// The dynamic sets of a ruleset, by name.
 pub type GateNames = BTreeMap<String, Gate>;
 
+/// Work-order sets keyed by (order, family) turned into [`GateNames`], open to any element.
+pub fn gates_by_name(sets: BTreeMap<(WorkOrderId, bool), String>) -> GateNames {
+    sets.into_iter()
+        .map(|((wo, v6), name)| {
+            (
+                name,
+                Gate {
+                    wo,
+                    v6,
+                    within: None,
+                },
+            )
+        })
+        .collect()
+}
+
 mod cisco;
 mod emitted;
 mod encode;
@@ -278,7 +294,7 @@ impl Gates {
         let mut decls = BTreeMap::new();
         for (i, wo) in policy.workorders.iter().enumerate() {
             for v6 in [false, true] {
-                let name = format!("open_{}_{}", wo.name, if v6 { "v6" } else { "v4" });
+                let name = format!("open_{}_{}", wo.name, crate::model::family_suffix(v6));
                 decls.insert(
                     (WorkOrderId(i as u32), v6),
                     FuncDecl::new(name, &[&Sort::bitvector(128)], &Sort::bool()),
