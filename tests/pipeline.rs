@@ -7,15 +7,24 @@
 //!   message, one primary label, labels inside their files on character boundaries, and all
 //!   three renderings succeed;
 //! - incremental equals from scratch: after each of a sequence of random edits applied to one
-//!   file through salsa's setter, the diagnostics and the IR equal those of a fresh database.
+//!   file through salsa's setter, the diagnostics and the IR equal those of a fresh database;
+//! - staged equals one-shot: the database lowers a site in stages (a scope, then each file's
+//!   conduits against the scope without source positions); its diagnostics and IR equal
+//!   those of lowering and checking the whole site in one pass;
+//! - an edit to one file's rules lowers that file's conduits again, and no other file's.
 //!
 //! Case counts are kept small so that the whole test binary stays well under a minute in a
 //! debug build; raise them locally with `PROPTEST_CASES=2000`.
 
 use crate::support::{self, TODAY};
+use palisade_compiler::checks::{self, CheckContext};
 use palisade_compiler::codes;
-use palisade_compiler::db::{policy_ir, site_diagnostics, Database, SourceFile};
+use palisade_compiler::db::{
+    policy_ir, scope_semantics, site_diagnostics, syntax_diagnostics, Database, SourceFile,
+};
+use palisade_compiler::diagnostic::normalize;
 use palisade_compiler::ir::Policy;
+use palisade_compiler::lower::{self, LowerInput};
 use palisade_compiler::render::{self, SourceMap};
 use palisade_compiler::site::{self, Loaded, LoadedFile};
 use palisade_compiler::{stdlib, Diagnostic};
@@ -73,9 +82,58 @@ fn from_scratch(loaded: &Loaded) -> (Vec<Diagnostic>, Policy) {
     )
 }
 
-/// Check a site and hold its diagnostics to the rules every diagnostic obeys.
+/// Check a site without the database's stages: lower every file in one pass (no scope
+/// without positions, no per-file queries) and check the assembled policy.
+fn one_shot(loaded: &Loaded) -> (Vec<Diagnostic>, Policy) {
+    let db = Database::default();
+    let site = site::into_site(&db, loaded.clone(), TODAY.into());
+    let parsed: Vec<palisade_syntax::Parsed> = loaded
+        .files
+        .iter()
+        .map(|f| palisade_syntax::parse(&f.text))
+        .collect();
+    let hashes: Vec<String> = loaded
+        .files
+        .iter()
+        .map(|f| palisade_compiler::hash::sha256_hex(f.text.as_bytes()))
+        .collect();
+    let inputs: Vec<LowerInput<'_>> = loaded
+        .files
+        .iter()
+        .zip(&parsed)
+        .zip(&hashes)
+        .map(|((f, p), h)| LowerInput {
+            path: &f.path,
+            text: &f.text,
+            sha256: h,
+            std: f.std,
+            file: &p.file,
+        })
+        .collect();
+    let l = lower::lower(&inputs);
+    let mut diags = loaded.errors.clone();
+    for f in site.files(&db) {
+        diags.extend(syntax_diagnostics(&db, *f).iter().cloned());
+    }
+    diags.extend(l.diagnostics);
+    let ctx = CheckContext {
+        today: TODAY.into(),
+    };
+    diags.extend(checks::check(&l.policy, &ctx));
+    normalize(&mut diags);
+    (diags, l.policy)
+}
+
+/// Check a site, hold its diagnostics to the rules every diagnostic obeys, and compare the
+/// staged result with the one-shot one.
 fn check_sound(loaded: &Loaded) -> Result<(), TestCaseError> {
-    let (diags, _) = from_scratch(loaded);
+    let (diags, policy) = from_scratch(loaded);
+    let (reference, reference_policy) = one_shot(loaded);
+    prop_assert!(
+        diags == reference,
+        "staged and one-shot diagnostics differ:\nstaged {diags:#?}\none-shot {reference:#?}"
+    );
+    prop_assert!(policy == reference_policy, "staged and one-shot IR differ");
     let mut sources = SourceMap::default();
     for f in &loaded.files {
         sources.add(&f.path, &f.text);
@@ -619,6 +677,108 @@ proptest! {
             prop_assert!(incremental.0 == fresh.0, "diagnostics differ after {e:?}:\nincremental {:#?}\nfresh {:#?}", incremental.0, fresh.0);
             prop_assert!(incremental.1 == fresh.1, "the IR differs after {e:?}");
         }
+    }
+}
+
+#[test]
+fn the_examples_lower_the_same_staged_and_in_one_pass() {
+    for loaded in examples() {
+        let (diags, policy) = from_scratch(loaded);
+        let (reference, reference_policy) = one_shot(loaded);
+        assert_eq!(diags, reference);
+        assert!(policy == reference_policy, "the IR differs");
+    }
+}
+
+/// A small multi-file synthetic site (standard modules first, as loading gives them).
+fn synthetic(files: usize) -> Loaded {
+    let spec = palisade_compiler::synth::SynthSpec {
+        zones: 12,
+        assets: 60,
+        conduits: 30,
+        rules: 120,
+        files,
+        seed: 7,
+    };
+    let dir =
+        std::env::temp_dir().join(format!("palisade-pipeline-{}-{files}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    for (name, text) in palisade_compiler::synth::generate(&spec) {
+        std::fs::write(dir.join(name), text).expect("a synthetic file");
+    }
+    let loaded = site::load(std::slice::from_ref(&dir)).expect("the synthetic site loads");
+    let _ = std::fs::remove_dir_all(&dir);
+    loaded
+}
+
+#[test]
+fn moving_text_leaves_the_scope_without_positions_unchanged() {
+    let loaded = synthetic(3);
+    let mut shifted = loaded.clone();
+    for f in shifted.files.iter_mut().filter(|f| !f.std) {
+        f.text = format!("// moved down a line\n\n{}", f.text);
+    }
+    let db = Database::default();
+    let a = site::into_site(&db, loaded, TODAY.into());
+    let b = site::into_site(&db, shifted, TODAY.into());
+    assert!(site_diagnostics(&db, a).is_empty());
+    // Positions differ (the policies do), the scopes without them do not.
+    assert!(policy_ir(&db, a) != policy_ir(&db, b));
+    assert!(scope_semantics(&db, a) == scope_semantics(&db, b));
+}
+
+#[test]
+fn an_edit_to_a_rule_lowers_only_its_own_file_again() {
+    use std::sync::{Arc, Mutex};
+    let loaded = synthetic(4);
+    let ran: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = ran.clone();
+    let mut db = Database::with_events(move |e| {
+        if let salsa::EventKind::WillExecute { database_key } = e.kind {
+            if let Ok(mut log) = log.lock() {
+                log.push(format!("{database_key:?}"));
+            }
+        }
+    });
+    let site = site::into_site(&db, loaded.clone(), TODAY.into());
+    assert!(site_diagnostics(&db, site).is_empty());
+    let count = |ran: &Arc<Mutex<Vec<String>>>, query: &str| {
+        ran.lock()
+            .map(|l| l.iter().filter(|k| k.starts_with(query)).count())
+            .unwrap_or(0)
+    };
+    let conduit_files = loaded
+        .files
+        .iter()
+        .filter(|f| f.text.contains("\nconduit "))
+        .count();
+    assert!(conduit_files >= 2, "the site spreads conduits over files");
+    assert_eq!(count(&ran, "file_conduits("), loaded.files.len());
+
+    // Break a rule's source name in one part file, then mend it.
+    let (i, part) = loaded
+        .files
+        .iter()
+        .enumerate()
+        .find(|(_, f)| f.path.ends_with("part_02.pal"))
+        .expect("a second part file");
+    let at = part.text.find("  allow ").expect("a rule") + "  allow ".len() + 1;
+    let mut broken = part.text.clone();
+    broken.remove(at);
+    let file = site.files(&db)[i];
+    for (text, errors) in [(broken, true), (part.text.clone(), false)] {
+        ran.lock().expect("the log").clear();
+        file.set_text(&mut db).to(text);
+        let diags = site_diagnostics(&db, site);
+        assert_eq!(diags.iter().any(Diagnostic::is_error), errors, "{diags:#?}");
+        assert_eq!(
+            count(&ran, "file_conduits("),
+            1,
+            "only the edited file's conduits are lowered again: {:?}",
+            ran.lock().expect("the log")
+        );
+        assert_eq!(count(&ran, "file_checks("), 1);
+        assert_eq!(count(&ran, "parsed("), 1);
     }
 }
 

@@ -2,7 +2,7 @@
 //! compensating controls, topology, work orders, data flows, unused declarations.
 
 use crate::address::{reserved, AddrRange};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Location};
 use crate::ir::*;
 use crate::topology::{Crossing, Topology};
 use std::collections::BTreeSet;
@@ -14,16 +14,161 @@ pub struct CheckContext {
     pub today: String,
 }
 
-pub fn check(policy: &Policy, ctx: &CheckContext) -> Vec<Diagnostic> {
+/// What the site-wide checks need to know of the rules, gathered one file at a time
+/// ([`rule_facts`]) so that an edit to a rule recomputes only its file's share.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct RuleFacts {
+    /// Services some rule names (groups as written, not expanded).
+    pub services: BTreeSet<ServiceId>,
+    /// Data-flow hops `(flow, hop, forward)` a rule outside any work order carries: forward
+    /// from the hop's first asset to its second, or back.
+    pub carried: BTreeSet<(u32, u32, bool)>,
+}
+
+impl RuleFacts {
+    pub fn extend(&mut self, other: &RuleFacts) {
+        self.services.extend(other.services.iter().copied());
+        self.carried.extend(other.carried.iter().copied());
+    }
+}
+
+/// The facts of some rules (one file's, or all).
+pub fn rule_facts(policy: &Policy, rules: &[Rule]) -> RuleFacts {
+    let mut facts = RuleFacts::default();
+    for r in rules {
+        facts.services.extend(r.services.iter().copied());
+    }
+    let covers = |x: &AddrRange, a: &Asset| {
+        x.contains(&a.addr) || a.interfaces.iter().any(|i| x.contains(&i.addr))
+    };
+    let carries = |src: &Asset, dst: &Asset| {
+        rules.iter().any(|r| {
+            r.workorder.is_none()
+                && r.src.addrs.iter().any(|x| covers(x, src))
+                && r.dst.addrs.iter().any(|x| covers(x, dst))
+        })
+    };
+    for (f, flow) in policy.dataflows.iter().enumerate() {
+        for (h, hop) in flow.hops.iter().enumerate() {
+            let (Some(a), Some(b)) = (policy.asset(hop.from), policy.asset(hop.to)) else {
+                continue;
+            };
+            for (forward, (x, y)) in [(true, (a, b)), (false, (b, a))] {
+                if carries(x, y) {
+                    facts.carried.insert((f as u32, h as u32, forward));
+                }
+            }
+        }
+    }
+    facts
+}
+
+/// The checks of some conduits and their rules (`rules` indexed by the conduits' rule ids):
+/// empty conduits, services that cannot cross, rules outside their work order's scope.
+/// `workorder_at` places a label on a work order's declaration.
+pub fn check_conduits(
+    policy: &Policy,
+    conduits: &[Conduit],
+    rules: &[Rule],
+    workorder_at: &dyn Fn(WorkOrderId) -> Location,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let rule = |id: &RuleId| rules.get(id.0 as usize);
+    for c in conduits {
+        if c.rules.is_empty() {
+            let d = Diagnostic::warning("W0402", format!("conduit `{}` has no rules", c.name))
+                .primary(policy.location(c.span), "it permits nothing")
+                .help("add `allow SOURCE -> DESTINATION : SERVICE`, or remove the conduit");
+            out.push(d);
+        }
+        // A `<->` diode (E0407) is reported while lowering, at `unidirectional`.
+        for r in c.rules.iter().filter_map(rule) {
+            for sid in policy.leaf_services(&r.services) {
+                let Some(s) = policy.service(sid) else {
+                    continue;
+                };
+                if s.is_local_only() {
+                    let what = if s.layer2 || s.transports.iter().any(|t| t.is_layer2()) {
+                        "a layer-2"
+                    } else if s.broadcast {
+                        "a broadcast"
+                    } else {
+                        "a multicast"
+                    };
+                    let d = Diagnostic::error("E0404", format!("`{}` is {what} service and cannot cross a routed conduit", s.name))
+                        .primary(policy.location(r.span), format!("`{}` stays inside its zone", s.name))
+                        .help("layer-2, broadcast and multicast traffic never leaves its segment; keep it inside the zone, or use a routed variant of the protocol");
+                    out.push(d);
+                } else if c.unidirectional && s.transports.iter().any(|t| t.is_connection()) {
+                    let d = Diagnostic::error("E0403", format!("`{}` needs replies and cannot cross unidirectional conduit `{}`", s.name, c.name))
+                        .primary(policy.location(r.span), format!("`{}` is a TCP service", s.name))
+                        .help("a diode carries only connectionless (UDP) services from source to destination; use a UDP service such as `syslog_udp`");
+                    out.push(d);
+                }
+            }
+            // A rule under a work order that reaches nothing of its scope never opens.
+            let Some(wid) = r.workorder else { continue };
+            let Some(wo) = policy.workorder(wid) else {
+                continue;
+            };
+            let scope_addrs = scope_addrs(policy, wo);
+            let touches = |addrs: &[AddrRange]| {
+                addrs
+                    .iter()
+                    .any(|a| scope_addrs.iter().any(|s| s.overlaps(a)))
+            };
+            if !scope_addrs.is_empty() && !touches(&r.src.addrs) && !touches(&r.dst.addrs) {
+                let d = Diagnostic::warning("W0702", format!("this rule opens under `{}` but touches nothing in its scope", wo.name))
+                    .primary(policy.location(r.span), "neither end is in the work order's scope")
+                    .secondary(workorder_at(wid), "scope declared here")
+                    .help("an instance opens a rule only for the assets of its scope; widen the scope or change the rule");
+                out.push(d);
+            }
+        }
+    }
+    out
+}
+
+/// The addresses a work order's scope names.
+fn scope_addrs(policy: &Policy, wo: &WorkOrder) -> Vec<AddrRange> {
+    wo.scope
+        .iter()
+        .flat_map(|s| match s {
+            ScopeItem::Zone(z) => policy
+                .zone(*z)
+                .map(|z| z.networks.iter().map(|n| n.range()).collect::<Vec<_>>())
+                .unwrap_or_default(),
+            ScopeItem::Asset(a) => policy
+                .asset(*a)
+                .map(|a| {
+                    let mut v = vec![a.addr];
+                    v.extend(a.interfaces.iter().map(|i| i.addr));
+                    v
+                })
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// The checks over the whole site that need no rule one by one: addresses, bridges,
+/// compensating controls, topology, work orders, data flows, unused declarations. `policy`
+/// may lack its conduits and rules: `conduits` and `facts` stand for them.
+pub fn check_site<'a>(
+    policy: &'a Policy,
+    conduits: Vec<&'a Conduit>,
+    facts: &'a RuleFacts,
+    ctx: &'a CheckContext,
+) -> Vec<Diagnostic> {
     let mut c = Checker {
         p: policy,
+        conduits,
+        facts,
         ctx,
         out: Vec::new(),
         topology: Topology::new(policy),
     };
     c.networks();
     c.assets();
-    c.conduits();
     c.topology();
     c.compensating();
     c.workorders();
@@ -32,8 +177,28 @@ pub fn check(policy: &Policy, ctx: &CheckContext) -> Vec<Diagnostic> {
     c.out
 }
 
+/// Every check over an assembled policy (conduits and rules included).
+pub fn check(policy: &Policy, ctx: &CheckContext) -> Vec<Diagnostic> {
+    let facts = rule_facts(policy, &policy.rules);
+    let mut out = check_conduits(policy, &policy.conduits, &policy.rules, &|w| {
+        policy
+            .workorder(w)
+            .map(|wo| policy.location(wo.span))
+            .unwrap_or_default()
+    });
+    out.extend(check_site(
+        policy,
+        policy.conduits.iter().collect(),
+        &facts,
+        ctx,
+    ));
+    out
+}
+
 struct Checker<'a> {
     p: &'a Policy,
+    conduits: Vec<&'a Conduit>,
+    facts: &'a RuleFacts,
     ctx: &'a CheckContext,
     out: Vec<Diagnostic>,
     topology: Topology,
@@ -240,44 +405,6 @@ impl Checker<'_> {
         }
     }
 
-    fn conduits(&mut self) {
-        for c in &self.p.conduits {
-            if c.rules.is_empty() {
-                let d = Diagnostic::warning("W0402", format!("conduit `{}` has no rules", c.name))
-                    .primary(self.loc(c.span), "it permits nothing")
-                    .help("add `allow SOURCE -> DESTINATION : SERVICE`, or remove the conduit");
-                self.out.push(d);
-            }
-            // A `<->` diode (E0407) is reported while lowering, at `unidirectional`.
-            for rid in &c.rules {
-                let Some(r) = self.p.rule(*rid) else { continue };
-                for sid in self.p.leaf_services(&r.services) {
-                    let Some(s) = self.p.service(sid) else {
-                        continue;
-                    };
-                    if s.is_local_only() {
-                        let what = if s.layer2 || s.transports.iter().any(|t| t.is_layer2()) {
-                            "a layer-2"
-                        } else if s.broadcast {
-                            "a broadcast"
-                        } else {
-                            "a multicast"
-                        };
-                        let d = Diagnostic::error("E0404", format!("`{}` is {what} service and cannot cross a routed conduit", s.name))
-                            .primary(self.loc(r.span), format!("`{}` stays inside its zone", s.name))
-                            .help("layer-2, broadcast and multicast traffic never leaves its segment; keep it inside the zone, or use a routed variant of the protocol");
-                        self.out.push(d);
-                    } else if c.unidirectional && s.transports.iter().any(|t| t.is_connection()) {
-                        let d = Diagnostic::error("E0403", format!("`{}` needs replies and cannot cross unidirectional conduit `{}`", s.name, c.name))
-                            .primary(self.loc(r.span), format!("`{}` is a TCP service", s.name))
-                            .help("a diode carries only connectionless (UDP) services from source to destination; use a UDP service such as `syslog_udp`");
-                        self.out.push(d);
-                    }
-                }
-            }
-        }
-    }
-
     fn topology(&mut self) {
         let components = self.topology.components();
         let joined = |a: ZoneId, b: ZoneId| {
@@ -285,7 +412,7 @@ impl Checker<'_> {
                 .get(&a)
                 .is_some_and(|x| components.get(&b) == Some(x))
         };
-        for c in &self.p.conduits {
+        for c in &self.conduits {
             if c.from != c.to && !joined(c.from, c.to) {
                 let d = Diagnostic::error("E0405", format!("no device or link joins zones `{}` and `{}`", self.p.zone_name(c.from), self.p.zone_name(c.to)))
                     .primary(self.loc(c.span), format!("conduit `{}` has no path to run on", c.name))
@@ -382,45 +509,9 @@ impl Checker<'_> {
 
     fn workorders(&mut self) {
         for wo in &self.p.workorders {
-            // Incomplete work orders (E0704) are reported while lowering, from the source.
-            // `opens` naming a conduit without a rule for this order (E0702) is reported while
-            // lowering, at the conduit's name.
-            // Rules under this order that reach nothing of its scope never open.
-            let scope_addrs: Vec<AddrRange> = wo
-                .scope
-                .iter()
-                .flat_map(|s| match s {
-                    ScopeItem::Zone(z) => self
-                        .p
-                        .zone(*z)
-                        .map(|z| z.networks.iter().map(|n| n.range()).collect::<Vec<_>>())
-                        .unwrap_or_default(),
-                    ScopeItem::Asset(a) => self
-                        .p
-                        .asset(*a)
-                        .map(|a| {
-                            let mut v = vec![a.addr];
-                            v.extend(a.interfaces.iter().map(|i| i.addr));
-                            v
-                        })
-                        .unwrap_or_default(),
-                })
-                .collect();
-            for rid in &wo.rules {
-                let Some(r) = self.p.rule(*rid) else { continue };
-                let touches = |addrs: &[AddrRange]| {
-                    addrs
-                        .iter()
-                        .any(|a| scope_addrs.iter().any(|s| s.overlaps(a)))
-                };
-                if !scope_addrs.is_empty() && !touches(&r.src.addrs) && !touches(&r.dst.addrs) {
-                    let d = Diagnostic::warning("W0702", format!("this rule opens under `{}` but touches nothing in its scope", wo.name))
-                        .primary(self.loc(r.span), "neither end is in the work order's scope")
-                        .secondary(self.loc(wo.span), "scope declared here")
-                        .help("an instance opens a rule only for the assets of its scope; widen the scope or change the rule");
-                    self.out.push(d);
-                }
-            }
+            // Incomplete work orders (E0704) are reported while lowering, from the source;
+            // `opens` naming a conduit without a rule for this order (E0702) with the
+            // conduit's rules; rules outside the order's scope (W0702) in `check_conduits`.
             if !self.p.persons.is_empty() {
                 if let Some(why) = self.unsatisfiable(wo) {
                     let d = Diagnostic::error(
@@ -471,8 +562,8 @@ impl Checker<'_> {
     }
 
     fn dataflows(&mut self) {
-        for f in &self.p.dataflows {
-            for hop in &f.hops {
+        for (flow, f) in self.p.dataflows.iter().enumerate() {
+            for (h, hop) in f.hops.iter().enumerate() {
                 let (Some(a), Some(b)) = (self.p.asset(hop.from), self.p.asset(hop.to)) else {
                     continue;
                 };
@@ -487,23 +578,15 @@ impl Checker<'_> {
                 if zones(a).iter().any(|z| zones(b).contains(z)) {
                     continue;
                 }
-                let carried = |src: &Asset, dst: &Asset| {
-                    self.p.rules.iter().any(|r| {
-                        r.workorder.is_none()
-                            && r.src.addrs.iter().any(|x| {
-                                x.contains(&src.addr)
-                                    || src.interfaces.iter().any(|i| x.contains(&i.addr))
-                            })
-                            && r.dst.addrs.iter().any(|x| {
-                                x.contains(&dst.addr)
-                                    || dst.interfaces.iter().any(|i| x.contains(&i.addr))
-                            })
-                    })
+                let carried = |forward: bool| {
+                    self.facts
+                        .carried
+                        .contains(&(flow as u32, h as u32, forward))
                 };
                 let ok = match hop.mode {
-                    Some(HopMode::Push) => carried(a, b),
-                    Some(HopMode::Pull) => carried(b, a),
-                    None => carried(a, b) || carried(b, a),
+                    Some(HopMode::Push) => carried(true),
+                    Some(HopMode::Pull) => carried(false),
+                    None => carried(true) || carried(false),
                 };
                 if !ok {
                     let how = match hop.mode {
@@ -552,10 +635,7 @@ impl Checker<'_> {
                 self.out.push(d);
             }
         }
-        let mut used_services: BTreeSet<ServiceId> = BTreeSet::new();
-        for r in &self.p.rules {
-            used_services.extend(r.services.iter().copied());
-        }
+        let mut used_services: BTreeSet<ServiceId> = self.facts.services.clone();
         for s in &self.p.services {
             used_services.extend(s.members.iter().copied());
         }
@@ -575,7 +655,7 @@ impl Checker<'_> {
             }
         }
         let mut used_zones: BTreeSet<ZoneId> = BTreeSet::new();
-        for c in &self.p.conduits {
+        for c in &self.conduits {
             used_zones.insert(c.from);
             used_zones.insert(c.to);
         }

@@ -12,7 +12,7 @@ pub enum Severity {
 }
 
 /// A place in a source file: its path as the site names it and a byte range.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Location {
     pub file: String,
     pub start: u32,

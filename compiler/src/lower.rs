@@ -6,17 +6,20 @@ use crate::address::{complement, merge, AddrRange, Cidr};
 use crate::diagnostic::{did_you_mean, Diagnostic, Location};
 use crate::ir::{self, *};
 use palisade_syntax::ast::{self, ItemKind, Stmt};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// One parsed file handed to lowering.
 pub struct LowerInput<'a> {
     pub path: &'a str,
     pub text: &'a str,
+    /// SHA-256 of `text`, hex (see [`crate::hash::sha256_hex`]).
+    pub sha256: &'a str,
     pub std: bool,
     pub file: &'a ast::SourceFile,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum DeclKind {
     Const,
     Role,
@@ -51,7 +54,7 @@ impl DeclKind {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Decl {
     kind: DeclKind,
     /// Index within its kind's id space.
@@ -84,7 +87,7 @@ pub const ASSET_KINDS: &[&str] = &[
 const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 /// A constant's value after checking.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum ConstValue {
     Int(u64),
     Str,
@@ -97,20 +100,70 @@ pub struct Lowered {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-struct Lowerer<'a> {
-    inputs: &'a [LowerInput<'a>],
-    diags: Vec<Diagnostic>,
+/// What the conduits of every file are lowered against: the site's names, constants,
+/// protocol catalogues, resolved groups and the policy without conduits and rules.
+///
+/// Lowering is staged so that an edit re-lowers little: [`lower_scope`] reads every file
+/// but skips conduit bodies (the bulk of a site); [`lower_file_conduits`] lowers one file's
+/// conduits and rules against a scope. A scope with its source positions removed
+/// ([`Scope::without_positions`]) stays equal across an edit that changes no declaration,
+/// so the other files' conduits need not be lowered again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scope {
     names: BTreeMap<String, Decl>,
     protocols: BTreeMap<String, ir::Protocol>,
     consts: BTreeMap<String, ConstValue>,
+    resolved_groups: BTreeMap<u32, Vec<AddrRange>>,
+    /// The policy without conduits and rules (work orders' `rules` are empty too).
+    policy: Policy,
+    /// Per file, the id of its first conduit: ids follow declaration order.
+    conduit_base: Vec<u32>,
+    /// Every `opens` entry of a work order: the order, the conduit and where it is written.
+    opens: Vec<(WorkOrderId, ConduitId, Location)>,
+    /// Per zone id, its networks merged; `external` (0) holds what no zone owns.
+    zone_addrs: Vec<Vec<AddrRange>>,
+}
+
+/// One file's conduits and rules. Rule ids are local to the file (the first rule is 0);
+/// [`assemble`] renumbers them into the site's.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct FileConduits {
+    pub conduits: Vec<Conduit>,
+    pub rules: Vec<Rule>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Where lowering stands: the whole site but conduit bodies, or one file's conduits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    Scope,
+    Conduits { file: u32 },
+}
+
+struct Lowerer<'a> {
+    inputs: &'a [LowerInput<'a>],
+    stage: Stage,
+    diags: Vec<Diagnostic>,
+    names: Cow<'a, BTreeMap<String, Decl>>,
+    protocols: Cow<'a, BTreeMap<String, ir::Protocol>>,
+    consts: Cow<'a, BTreeMap<String, ConstValue>>,
     /// Id counters per kind, in declaration order.
     counts: BTreeMap<&'static str, u32>,
     /// Which kind-local id each zone/asset/… item (by file and span start) received.
     ids: BTreeMap<(u32, u32), u32>,
-    policy: Policy,
+    policy: Cow<'a, Policy>,
     /// Group resolution in progress (for cycle detection).
     resolving_groups: Vec<u32>,
-    resolved_groups: BTreeMap<u32, Vec<AddrRange>>,
+    resolved_groups: Cow<'a, BTreeMap<u32, Vec<AddrRange>>>,
+    opens: Vec<(WorkOrderId, ConduitId, Location)>,
+    zone_addrs: Cow<'a, [Vec<AddrRange>]>,
+    conduit_base: Vec<u32>,
+    /// Conduits and rules lowered at the `Conduits` stage.
+    conduits: Vec<Conduit>,
+    rules: Vec<Rule>,
+    /// At the `Conduits` stage against a scope without positions: the same scope with them,
+    /// read only to place a diagnostic's label on a declaration elsewhere.
+    positioned: Option<&'a dyn Fn() -> &'a Scope>,
 }
 
 fn key_of(kind: DeclKind) -> &'static str {
@@ -120,18 +173,42 @@ fn key_of(kind: DeclKind) -> &'static str {
     }
 }
 
+/// Lower a whole site: its scope, every file's conduits, assembled into one policy.
 pub fn lower(inputs: &[LowerInput<'_>]) -> Lowered {
+    let (scope, mut diagnostics) = lower_scope(inputs);
+    let files: Vec<FileConduits> = (0..inputs.len() as u32)
+        .map(|file| lower_file_conduits(inputs, &scope, file, None))
+        .collect();
+    let policy = assemble(&scope, files.iter());
+    diagnostics.extend(files.into_iter().flat_map(|f| f.diagnostics));
+    Lowered {
+        policy,
+        diagnostics,
+    }
+}
+
+/// Lower everything but conduit bodies: declarations, constants, roles, protocols, services,
+/// zones and assets, groups, devices and links, work orders, people, data flows, assertions
+/// and profiles. Reads every file.
+pub fn lower_scope(inputs: &[LowerInput<'_>]) -> (Scope, Vec<Diagnostic>) {
     let mut l = Lowerer {
         inputs,
+        stage: Stage::Scope,
         diags: Vec::new(),
-        names: BTreeMap::new(),
-        protocols: BTreeMap::new(),
-        consts: BTreeMap::new(),
+        names: Cow::Owned(BTreeMap::new()),
+        protocols: Cow::Owned(BTreeMap::new()),
+        consts: Cow::Owned(BTreeMap::new()),
         counts: BTreeMap::new(),
         ids: BTreeMap::new(),
-        policy: empty_policy(inputs),
+        policy: Cow::Owned(empty_policy(inputs)),
         resolving_groups: Vec::new(),
-        resolved_groups: BTreeMap::new(),
+        resolved_groups: Cow::Owned(BTreeMap::new()),
+        opens: Vec::new(),
+        zone_addrs: Cow::Owned(Vec::new()),
+        conduit_base: Vec::new(),
+        conduits: Vec::new(),
+        rules: Vec::new(),
+        positioned: None,
     };
     l.declare_all();
     l.lower_site();
@@ -140,18 +217,203 @@ pub fn lower(inputs: &[LowerInput<'_>]) -> Lowered {
     l.lower_protocols();
     l.lower_services();
     l.lower_zones();
+    l.index_zone_addrs();
     l.lower_groups();
     l.lower_devices_and_links();
     l.lower_workorders_header();
-    l.lower_conduits();
     l.lower_workorders();
     l.lower_persons();
     l.lower_dataflows();
     l.lower_assertions();
     l.lower_profiles();
-    Lowered {
-        policy: l.policy,
+    let scope = Scope {
+        names: l.names.into_owned(),
+        protocols: l.protocols.into_owned(),
+        consts: l.consts.into_owned(),
+        resolved_groups: l.resolved_groups.into_owned(),
+        policy: l.policy.into_owned(),
+        conduit_base: l.conduit_base,
+        opens: l.opens,
+        zone_addrs: l.zone_addrs.into_owned(),
+    };
+    (scope, l.diags)
+}
+
+/// Lower the conduits of one file (by its position in `inputs`) against the site's scope.
+///
+/// When `scope` has had its positions removed, `positioned` gives the scope with them: a
+/// diagnostic that points at a declaration in another part of the site reads it there.
+pub fn lower_file_conduits<'a>(
+    inputs: &'a [LowerInput<'a>],
+    scope: &'a Scope,
+    file: u32,
+    positioned: Option<&'a dyn Fn() -> &'a Scope>,
+) -> FileConduits {
+    let Some(input) = inputs.get(file as usize) else {
+        return FileConduits::default();
+    };
+    if !input
+        .file
+        .items
+        .iter()
+        .any(|i| matches!(i.kind, ItemKind::Conduit(_)))
+    {
+        return FileConduits::default();
+    }
+    let mut l = Lowerer {
+        inputs,
+        stage: Stage::Conduits { file },
+        diags: Vec::new(),
+        names: Cow::Borrowed(&scope.names),
+        protocols: Cow::Borrowed(&scope.protocols),
+        consts: Cow::Borrowed(&scope.consts),
+        counts: BTreeMap::new(),
+        ids: BTreeMap::new(),
+        policy: Cow::Borrowed(&scope.policy),
+        resolving_groups: Vec::new(),
+        resolved_groups: Cow::Borrowed(&scope.resolved_groups),
+        opens: scope.opens.clone(),
+        zone_addrs: Cow::Borrowed(&scope.zone_addrs),
+        conduit_base: scope.conduit_base.clone(),
+        conduits: Vec::new(),
+        rules: Vec::new(),
+        positioned,
+    };
+    l.lower_conduits(file);
+    FileConduits {
+        conduits: l.conduits,
+        rules: l.rules,
         diagnostics: l.diags,
+    }
+}
+
+/// The site's policy: the scope's, with every file's conduits and rules (in file order, so
+/// conduit ids are declaration order) and each work order's rules filled in.
+pub fn assemble<'f>(scope: &Scope, files: impl Iterator<Item = &'f FileConduits>) -> Policy {
+    let mut policy = scope.policy.clone();
+    for f in files {
+        let offset = policy.rules.len() as u32;
+        policy.conduits.extend(f.conduits.iter().map(|c| {
+            let mut c = c.clone();
+            for r in &mut c.rules {
+                r.0 += offset;
+            }
+            c
+        }));
+        policy.rules.extend(f.rules.iter().cloned());
+    }
+    let mut by_order: BTreeMap<WorkOrderId, Vec<RuleId>> = BTreeMap::new();
+    for (i, r) in policy.rules.iter().enumerate() {
+        if let Some(w) = r.workorder {
+            by_order.entry(w).or_default().push(RuleId(i as u32));
+        }
+    }
+    for (i, wo) in policy.workorders.iter_mut().enumerate() {
+        wo.rules = by_order.remove(&WorkOrderId(i as u32)).unwrap_or_default();
+    }
+    policy
+}
+
+impl Scope {
+    /// The scope with every source position removed (spans zeroed, file hashes and label
+    /// positions dropped): what lowering a file's conduits may depend on without being
+    /// invalidated by an edit that only moves text.
+    pub fn without_positions(&self) -> Scope {
+        let mut s = self.clone();
+        for d in s.names.values_mut() {
+            d.span = ast::Span::default();
+        }
+        for p in s.protocols.values_mut() {
+            strip_protocol(p);
+        }
+        for (_, _, at) in &mut s.opens {
+            at.start = 0;
+            at.end = 0;
+        }
+        strip_policy(&mut s.policy);
+        s
+    }
+
+    /// The policy without conduits and rules.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+}
+
+fn strip_protocol(p: &mut ir::Protocol) {
+    p.span = Span::default();
+    for f in &mut p.functions {
+        f.span = Span::default();
+    }
+}
+
+/// Zero every span of a policy and drop the source hashes (paths stay: diagnostics name
+/// their file).
+fn strip_policy(p: &mut Policy) {
+    let z = Span::default();
+    p.site.span = z;
+    for s in &mut p.sources {
+        s.sha256.clear();
+    }
+    for r in &mut p.roles {
+        r.span = z;
+    }
+    for x in &mut p.persons {
+        x.span = z;
+    }
+    for x in &mut p.protocols {
+        strip_protocol(x);
+    }
+    for x in &mut p.services {
+        x.span = z;
+    }
+    for g in &mut p.groups {
+        g.span = z;
+        for m in &mut g.members {
+            m.span = z;
+        }
+    }
+    for x in &mut p.zones {
+        x.span = z;
+        for n in &mut x.network_spans {
+            *n = z;
+        }
+    }
+    for a in &mut p.assets {
+        a.span = z;
+        for i in &mut a.interfaces {
+            i.span = z;
+        }
+        for c in &mut a.compensating {
+            c.span = z;
+        }
+    }
+    for d in &mut p.devices {
+        d.span = z;
+        for i in &mut d.interfaces {
+            i.span = z;
+        }
+    }
+    for l in &mut p.links {
+        l.span = z;
+    }
+    for w in &mut p.workorders {
+        w.span = z;
+        for t in &mut w.windows {
+            t.span = z;
+        }
+    }
+    for f in &mut p.dataflows {
+        f.span = z;
+        for h in &mut f.hops {
+            h.span = z;
+        }
+    }
+    for a in &mut p.assertions {
+        a.span = z;
+    }
+    for c in &mut p.profile {
+        c.span = z;
     }
 }
 
@@ -168,7 +430,7 @@ fn empty_policy(inputs: &[LowerInput<'_>]) -> Policy {
             .iter()
             .map(|i| SourceInfo {
                 path: i.path.to_string(),
-                sha256: crate::hash::sha256_hex(i.text.as_bytes()),
+                sha256: i.sha256.to_string(),
                 std: i.std,
             })
             .collect(),
@@ -259,11 +521,11 @@ impl<'a> Lowerer<'a> {
         };
         match self.names.get(&name.name).copied() {
             None => {
-                self.names.insert(name.name.clone(), decl);
+                self.names.to_mut().insert(name.name.clone(), decl);
             }
             Some(prev) if prev.std && !std => {
                 // A site definition shadows the standard library's.
-                self.names.insert(name.name.clone(), decl);
+                self.names.to_mut().insert(name.name.clone(), decl);
             }
             Some(prev) if !prev.std && std => {}
             Some(prev) => {
@@ -352,6 +614,17 @@ impl<'a> Lowerer<'a> {
                 _ => {}
             }
         }
+        // Conduit ids run over the files in order: each file's start where the last ended.
+        let mut next = 0u32;
+        for input in self.inputs {
+            self.conduit_base.push(next);
+            next += input
+                .file
+                .items
+                .iter()
+                .filter(|i| matches!(i.kind, ItemKind::Conduit(_)))
+                .count() as u32;
+        }
         let site_files = self.inputs.iter().any(|i| !i.std);
         if site_count == 0 && site_files {
             let file = self.inputs.iter().position(|i| !i.std).unwrap_or(0) as u32;
@@ -399,7 +672,7 @@ impl<'a> Lowerer<'a> {
                 )
                 .primary(self.loc(file, name.span), format!("expected {}", a(&what)))
                 .secondary(
-                    self.loc(d.file, d.span),
+                    self.decl_loc(&name.name, d),
                     format!("`{}` is defined here", name.name),
                 );
                 let diag = match self.suggest(&name.name, kinds) {
@@ -424,6 +697,16 @@ impl<'a> Lowerer<'a> {
                 None
             }
         }
+    }
+
+    /// Where a declaration is written (from the positioned scope when lowering against one
+    /// without positions).
+    fn decl_loc(&self, name: &str, d: Decl) -> Location {
+        let d = self
+            .positioned
+            .and_then(|p| p().names.get(name).copied())
+            .unwrap_or(d);
+        self.loc(d.file, d.span)
     }
 
     fn suggest(&self, name: &str, kinds: &[DeclKind]) -> Option<String> {
@@ -455,8 +738,8 @@ impl<'a> Lowerer<'a> {
                 if !self.policy.site.name.is_empty() {
                     continue;
                 }
-                self.policy.site.name = s.name.value.clone();
-                self.policy.site.span = Self::span(file, item.span);
+                self.policy.to_mut().site.name = s.name.value.clone();
+                self.policy.to_mut().site.span = Self::span(file, item.span);
                 let mut tz = None;
                 for (stmt, span) in stmts(&s.stmts) {
                     match stmt {
@@ -477,12 +760,12 @@ impl<'a> Lowerer<'a> {
                             let _ = span;
                         }
                         ast::SiteStmt::Description(d) => {
-                            self.policy.site.description = Some(d.value.clone())
+                            self.policy.to_mut().site.description = Some(d.value.clone())
                         }
                     }
                 }
                 match tz {
-                    Some(tz) => self.policy.site.timezone = tz,
+                    Some(tz) => self.policy.to_mut().site.timezone = tz,
                     None if has_syntax_errors(&s.stmts) => {}
                     None => {
                         let d = Diagnostic::error(
@@ -516,7 +799,7 @@ impl<'a> Lowerer<'a> {
                     }
                 };
                 if let Some(v) = value {
-                    self.consts.insert(c.name.name.clone(), v);
+                    self.consts.to_mut().insert(c.name.name.clone(), v);
                 }
             }
         }
@@ -567,7 +850,7 @@ impl<'a> Lowerer<'a> {
     fn lower_roles(&mut self) {
         for (file, item) in self.items() {
             if let ItemKind::Role(r) = &item.kind {
-                self.policy.roles.push(ir::Role {
+                self.policy.to_mut().roles.push(ir::Role {
                     name: r.name.name.clone(),
                     title: title(&r.title),
                     span: Self::span(file, item.span),
@@ -691,9 +974,11 @@ impl<'a> Lowerer<'a> {
             if std && self.protocols.contains_key(family.name()) {
                 continue;
             }
-            self.protocols.insert(family.name().to_string(), protocol);
+            self.protocols
+                .to_mut()
+                .insert(family.name().to_string(), protocol);
         }
-        self.policy.protocols = self.protocols.values().cloned().collect();
+        self.policy.to_mut().protocols = self.protocols.values().cloned().collect();
     }
 
     // ------------------------------------------------------------ services
@@ -774,7 +1059,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
             let _ = live;
-            self.policy.services.push(svc);
+            self.policy.to_mut().services.push(svc);
         }
         // Flatten groups' transports (cycles reported once).
         let n = self.policy.services.len();
@@ -798,7 +1083,7 @@ impl<'a> Lowerer<'a> {
                     transports.extend(s.transports.iter().copied());
                     stack.extend(s.members.iter().map(|m| m.index()));
                     let (local, inspect) = (s.is_local_only(), s.inspect);
-                    if let Some(me) = self.policy.services.get_mut(i) {
+                    if let Some(me) = self.policy.to_mut().services.get_mut(i) {
                         me.layer2 |= local;
                         if me.inspect.is_none() {
                             me.inspect = inspect;
@@ -819,7 +1104,7 @@ impl<'a> Lowerer<'a> {
                     self.diags.push(d);
                 }
             }
-            if let Some(me) = self.policy.services.get_mut(i) {
+            if let Some(me) = self.policy.to_mut().services.get_mut(i) {
                 if !me.members.is_empty() {
                     me.transports = transports;
                     me.transports.sort();
@@ -1144,7 +1429,7 @@ impl<'a> Lowerer<'a> {
                         let asset_id = AssetId(self.id_of(file, &a.name));
                         let asset = self.lower_asset(file, zone_id, a, span);
                         zone.assets.push(asset_id);
-                        self.policy.assets.push(asset);
+                        self.policy.to_mut().assets.push(asset);
                     }
                 }
             }
@@ -1170,7 +1455,7 @@ impl<'a> Lowerer<'a> {
                         .help("a zone owns one or more networks, e.g. `network 10.40.0.0/24`");
                 self.diags.push(d);
             }
-            self.policy.zones.push(zone);
+            self.policy.to_mut().zones.push(zone);
         }
     }
 
@@ -1382,7 +1667,7 @@ impl<'a> Lowerer<'a> {
         }
         // Placeholders first so that members can refer to groups declared later.
         for (file, item, g) in &groups {
-            self.policy.groups.push(ir::Group {
+            self.policy.to_mut().groups.push(ir::Group {
                 name: g.name.name.clone(),
                 members: Vec::new(),
                 addrs: Vec::new(),
@@ -1404,8 +1689,10 @@ impl<'a> Lowerer<'a> {
                     .flat_map(|m| m.addrs.iter().copied())
                     .collect(),
             );
-            self.resolved_groups.insert(idx as u32, addrs.clone());
-            if let Some(grp) = self.policy.groups.get_mut(idx) {
+            self.resolved_groups
+                .to_mut()
+                .insert(idx as u32, addrs.clone());
+            if let Some(grp) = self.policy.to_mut().groups.get_mut(idx) {
                 grp.members = members;
                 grp.addrs = addrs;
             }
@@ -1415,6 +1702,10 @@ impl<'a> Lowerer<'a> {
     fn group_addrs(&mut self, id: u32, file: u32, name: &ast::Ident) -> Vec<AddrRange> {
         if let Some(a) = self.resolved_groups.get(&id) {
             return a.clone();
+        }
+        // Every group is resolved with the scope; conduits only read them.
+        if self.stage != Stage::Scope {
+            return Vec::new();
         }
         if self.resolving_groups.contains(&id) {
             let d = Diagnostic::error("E0105", format!("group `{}` contains itself", name.name))
@@ -1447,11 +1738,13 @@ impl<'a> Lowerer<'a> {
         }
         self.resolving_groups.pop();
         let addrs = merge(addrs);
-        self.resolved_groups.insert(id, addrs.clone());
+        self.resolved_groups.to_mut().insert(id, addrs.clone());
         addrs
     }
 
-    fn external_addrs(&self) -> Vec<AddrRange> {
+    /// Merge each zone's networks once, after the zones are lowered (`external`: what no zone
+    /// owns). Endpoints read them many times.
+    fn index_zone_addrs(&mut self) {
         let owned = merge(
             self.policy
                 .zones
@@ -1459,19 +1752,26 @@ impl<'a> Lowerer<'a> {
                 .flat_map(|z| z.networks.iter().map(|n| n.range()))
                 .collect(),
         );
-        complement(&owned)
+        let mut all = vec![complement(&owned)];
+        all.extend(
+            self.policy
+                .zones
+                .iter()
+                .skip(1)
+                .map(|z| merge(z.networks.iter().map(|n| n.range()).collect())),
+        );
+        self.zone_addrs = Cow::Owned(all);
+    }
+
+    fn external_addrs(&self) -> Vec<AddrRange> {
+        self.zone_addrs(EXTERNAL)
     }
 
     fn zone_addrs(&self, zone: ZoneId) -> Vec<AddrRange> {
-        if zone == EXTERNAL {
-            return self.external_addrs();
-        }
-        merge(
-            self.policy
-                .zone(zone)
-                .map(|z| z.networks.iter().map(|n| n.range()).collect())
-                .unwrap_or_default(),
-        )
+        self.zone_addrs
+            .get(zone.0 as usize)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Resolve a rule endpoint, group member or scope entry. `side` is the zone `any` means.
@@ -1708,7 +2008,7 @@ impl<'a> Lowerer<'a> {
                         });
                         self.diags.push(diag);
                     }
-                    self.policy.devices.push(dev);
+                    self.policy.to_mut().devices.push(dev);
                 }
                 ItemKind::Link(k) => {
                     let zones: Vec<ZoneId> = k
@@ -1716,7 +2016,7 @@ impl<'a> Lowerer<'a> {
                         .iter()
                         .filter_map(|z| self.resolve_zone(file, z))
                         .collect();
-                    self.policy.links.push(ir::Link {
+                    self.policy.to_mut().links.push(ir::Link {
                         name: k.name.name.clone(),
                         title: title(&k.title),
                         zones,
@@ -1730,12 +2030,19 @@ impl<'a> Lowerer<'a> {
 
     // ------------------------------------------------------------ conduits and rules
 
-    fn lower_conduits(&mut self) {
-        for (file, item) in self.items() {
+    /// The conduits of one file, with their rules, and the `opens` entries naming them that no
+    /// rule of theirs answers (E0702).
+    fn lower_conduits(&mut self, file: u32) {
+        let Some(input) = self.inputs.get(file as usize) else {
+            return;
+        };
+        let mut next = self.conduit_base.get(file as usize).copied().unwrap_or(0);
+        for item in &input.file.items {
             let ItemKind::Conduit(c) = &item.kind else {
                 continue;
             };
-            let conduit_id = ConduitId(self.policy.conduits.len() as u32);
+            let conduit_id = ConduitId(next);
+            next += 1;
             let (from, to) = (
                 self.resolve_zone(file, &c.from),
                 self.resolve_zone(file, &c.to),
@@ -1806,14 +2113,44 @@ impl<'a> Lowerer<'a> {
                         if let Some(r) = self.rule(
                             file, conduit_id, index, &conduit, rule, zone_spans, resolved,
                         ) {
-                            conduit.rules.push(RuleId(self.policy.rules.len() as u32));
-                            self.policy.rules.push(r);
+                            conduit.rules.push(RuleId(self.rules.len() as u32));
+                            self.rules.push(r);
                         }
                         index += 1;
                     }
                 }
             }
-            self.policy.conduits.push(conduit);
+            self.unanswered_opens(conduit_id, &conduit);
+            self.conduits.push(conduit);
+        }
+    }
+
+    /// E0702: a work order `opens` this conduit, but none of its rules names the order.
+    /// Reported at the `opens` entry, which may be in another file.
+    fn unanswered_opens(&mut self, id: ConduitId, conduit: &Conduit) {
+        for (k, (wo, _, at)) in self.opens.iter().enumerate().filter(|(_, o)| o.1 == id) {
+            let names_it = conduit.rules.iter().any(|r| {
+                self.rules
+                    .get(r.0 as usize)
+                    .is_some_and(|r| r.workorder == Some(*wo))
+            });
+            if names_it {
+                continue;
+            }
+            let at = self
+                .positioned
+                .and_then(|p| p().opens.get(k).map(|o| o.2.clone()))
+                .unwrap_or_else(|| at.clone());
+            let wo_name = self
+                .policy
+                .workorder(*wo)
+                .map(|w| w.name.as_str())
+                .unwrap_or("?");
+            let diag = Diagnostic::error("E0702", format!("work order `{wo_name}` opens conduit `{}`, but no rule there names it", conduit.name))
+                .primary(at, format!("no rule of `{}` is `when workorder {wo_name}`", conduit.name))
+                .secondary(self.policy.location(conduit.span), "the conduit")
+                .help(format!("add `when workorder {wo_name}` to the rules it should open, or drop the conduit from `opens`"));
+            self.diags.push(diag);
         }
     }
 
@@ -2204,7 +2541,7 @@ impl<'a> Lowerer<'a> {
     fn lower_workorders_header(&mut self) {
         for (file, item) in self.items() {
             if let ItemKind::WorkOrder(w) = &item.kind {
-                self.policy.workorders.push(ir::WorkOrder {
+                self.policy.to_mut().workorders.push(ir::WorkOrder {
                     name: w.name.name.clone(),
                     title: title(&w.title),
                     description: None,
@@ -2298,23 +2635,10 @@ impl<'a> Lowerer<'a> {
                         for c in cs {
                             if let Some(d) = self.resolve(file, c, &[DeclKind::Conduit]) {
                                 wo.opens.push(ConduitId(d.id));
-                                // Conduits are lowered already: check here, where the name's
-                                // span is known, that one of its rules names this order.
-                                let Some(conduit) = self.policy.conduit(ConduitId(d.id)) else {
-                                    continue;
-                                };
-                                let names_it = conduit.rules.iter().any(|r| {
-                                    self.policy
-                                        .rule(*r)
-                                        .is_some_and(|r| r.workorder == Some(my_id))
-                                });
-                                if !names_it {
-                                    let diag = Diagnostic::error("E0702", format!("work order `{}` opens conduit `{}`, but no rule there names it", w.name.name, c.name))
-                                        .primary(self.loc(file, c.span), format!("no rule of `{}` is `when workorder {}`", c.name, w.name.name))
-                                        .secondary(self.policy.location(conduit.span), "the conduit")
-                                        .help(format!("add `when workorder {}` to the rules it should open, or drop the conduit from `opens`", w.name.name));
-                                    self.diags.push(diag);
-                                }
+                                // Whether a rule of the conduit names this order is checked
+                                // with the conduit's rules (`unanswered_opens`).
+                                self.opens
+                                    .push((my_id, ConduitId(d.id), self.loc(file, c.span)));
                             }
                         }
                     }
@@ -2353,15 +2677,7 @@ impl<'a> Lowerer<'a> {
                     .help("every work order says what it touches, who requests and approves it, and how long an opening may last");
                 self.diags.push(d);
             }
-            wo.rules = self
-                .policy
-                .rules
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.workorder == Some(my_id))
-                .map(|(i, _)| RuleId(i as u32))
-                .collect();
-            if let Some(slot) = self.policy.workorders.get_mut(idx) {
+            if let Some(slot) = self.policy.to_mut().workorders.get_mut(idx) {
                 *slot = wo;
             }
             idx += 1;
@@ -2452,7 +2768,7 @@ impl<'a> Lowerer<'a> {
             }
             roles.sort();
             roles.dedup();
-            self.policy.persons.push(ir::Person {
+            self.policy.to_mut().persons.push(ir::Person {
                 id: p.id.value.clone(),
                 title: title(&p.title),
                 roles,
@@ -2507,7 +2823,7 @@ impl<'a> Lowerer<'a> {
                     ast::DataFlowStmt::Description(_) => {}
                 }
             }
-            self.policy.dataflows.push(flow);
+            self.policy.to_mut().dataflows.push(flow);
         }
     }
 
@@ -2599,7 +2915,7 @@ impl<'a> Lowerer<'a> {
                     .map(|d| Scenario::ExceptDuring(WorkOrderId(d.id))),
             };
             if let (Some(property), Some(scenario)) = (property, scenario) {
-                self.policy.assertions.push(Assertion {
+                self.policy.to_mut().assertions.push(Assertion {
                     text: label_of(self.inputs, file, item.span),
                     property,
                     scenario,
@@ -2713,7 +3029,7 @@ impl Lowerer<'_> {
                 }
             }
         }
-        self.policy.profile = checks;
+        self.policy.to_mut().profile = checks;
     }
 }
 

@@ -128,6 +128,7 @@ fn components_agree_with_search() {
         .map(|((path, text, std), p)| crate::lower::LowerInput {
             path,
             text,
+            sha256: "",
             std: *std,
             file: &p.file,
         })
