@@ -54,6 +54,7 @@ pub fn cmd_report(
         timeout_ms,
         smt2_dir: None,
         matrix: true,
+        ..Options::default()
     };
     let report = verify(policy, &options);
     let net = Network::new(policy);

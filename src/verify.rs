@@ -36,6 +36,7 @@ pub fn cmd_verify(
         timeout_ms,
         smt2_dir: emit_smt2,
         matrix,
+        ..Options::default()
     };
     let report = verify(policy, &options);
     let mut diags = front.clone();

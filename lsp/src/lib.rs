@@ -48,7 +48,7 @@ pub fn run_with(after_save: Arc<dyn proofs::AfterSave>) -> std::io::Result<()> {
 
 async fn serve(after_save: Arc<dyn proofs::AfterSave>) -> std::io::Result<()> {
     let shared = snapshot::SharedHandle::new();
-    let (publish_tx, mut publish_rx) = tokio::sync::mpsc::unbounded_channel::<world::Publish>();
+    let (publish_tx, mut publish_rx) = tokio::sync::mpsc::unbounded_channel::<world::Out>();
     let inbox = world::spawn(
         shared.clone(),
         publish_tx,
@@ -63,13 +63,22 @@ async fn serve(after_save: Arc<dyn proofs::AfterSave>) -> std::io::Result<()> {
         // not at all once the client asked to shut down.
         let publisher = client.clone();
         tokio::spawn(async move {
-            while let Some(p) = publish_rx.recv().await {
+            while let Some(out) = publish_rx.recv().await {
                 if stopped.load(Ordering::SeqCst) {
                     break;
                 }
-                publisher
-                    .publish_diagnostics(p.uri, p.diagnostics, p.version)
-                    .await;
+                match out {
+                    world::Out::Diagnostics(p) => {
+                        publisher
+                            .publish_diagnostics(p.uri, p.diagnostics, p.version)
+                            .await
+                    }
+                    world::Out::Log(line) => {
+                        publisher
+                            .log_message(tower_lsp_server::ls_types::MessageType::LOG, line)
+                            .await
+                    }
+                }
             }
         });
         server::Backend::new(client, shared, backend_inbox)

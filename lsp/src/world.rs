@@ -11,7 +11,7 @@
 use crate::convert;
 use crate::diagnostics::{self, FileDiagnostics};
 use crate::line_index::LineIndex;
-use crate::proofs::AfterSave;
+use crate::proofs::{AfterSave, Cancel};
 use crate::snapshot::{site_dir, SharedHandle};
 use palisade_compiler::db::{parsed, policy_ir, site_diagnostics, Site, SourceFile};
 use palisade_compiler::diagnostic::Diagnostic;
@@ -93,6 +93,13 @@ pub struct Publish {
     pub version: Option<i32>,
 }
 
+/// What the edit thread sends the client, in order.
+pub enum Out {
+    Diagnostics(Publish),
+    /// A line for the client's log (`window/logMessage`): what the after-save proofs do.
+    Log(String),
+}
+
 /// Where document notifications go, and how many went: a request first waits until the
 /// edit thread has applied every notification sent before it (read your own edits).
 #[derive(Clone)]
@@ -138,9 +145,22 @@ struct SiteState {
     checked: FileDiagnostics,
     /// After-save results and the text revision they were computed for.
     proofs: Option<(u64, FileDiagnostics)>,
-    proving: bool,
+    /// While the after-save checks run: how to stop them (an edit does).
+    proving: Option<Cancel>,
     prove_again: bool,
     published: BTreeMap<PathBuf, (Option<i32>, Vec<lsp::Diagnostic>)>,
+}
+
+impl SiteState {
+    /// The text of a file of the site changed: check it again, and stop a proof of the old
+    /// text (its result would be discarded anyway).
+    fn text_changed(&mut self) {
+        self.text_rev += 1;
+        self.dirty = true;
+        if let Some(cancel) = &self.proving {
+            cancel.cancel();
+        }
+    }
 }
 
 pub struct World {
@@ -151,7 +171,7 @@ pub struct World {
     /// The `use` items of every loaded file: when they change, the site's file set may too.
     imports: BTreeMap<PathBuf, Vec<Use>>,
     tx: Sender<Msg>,
-    publish: tokio::sync::mpsc::UnboundedSender<Publish>,
+    publish: tokio::sync::mpsc::UnboundedSender<Out>,
     runtime: tokio::runtime::Handle,
     after_save: Arc<dyn AfterSave>,
     applied: tokio::sync::watch::Sender<u64>,
@@ -162,7 +182,7 @@ pub struct World {
 /// Start the edit thread; returns where to send document notifications.
 pub fn spawn(
     shared: SharedHandle,
-    publish: tokio::sync::mpsc::UnboundedSender<Publish>,
+    publish: tokio::sync::mpsc::UnboundedSender<Out>,
     runtime: tokio::runtime::Handle,
     after_save: Arc<dyn AfterSave>,
 ) -> std::io::Result<Inbox> {
@@ -379,8 +399,7 @@ impl World {
         };
         for dir in self.sites_with(path) {
             if let Some(site) = self.sites.get_mut(&dir) {
-                site.text_rev += 1;
-                site.dirty = true;
+                site.text_changed();
             }
         }
         let previous = self.imports.get(path);
@@ -511,13 +530,12 @@ impl World {
                 versions: BTreeMap::new(),
                 checked: BTreeMap::new(),
                 proofs: None,
-                proving: false,
+                proving: None,
                 prove_again: false,
                 published: BTreeMap::new(),
             });
         state.files = paths;
-        state.text_rev += 1;
-        state.dirty = true;
+        state.text_changed();
     }
 
     /// Forget a site: its files' diagnostics are cleared in the editor.
@@ -526,16 +544,20 @@ impl World {
         let Some(state) = self.sites.remove(dir) else {
             return;
         };
+        // Nobody will read its proofs.
+        if let Some(cancel) = &state.proving {
+            cancel.cancel();
+        }
         for (path, (_, diags)) in state.published {
             if diags.is_empty() {
                 continue;
             }
             if let Some(uri) = convert::path_to_uri(&path) {
-                let _ = self.publish.send(Publish {
+                let _ = self.publish.send(Out::Diagnostics(Publish {
                     uri,
                     diagnostics: Vec::new(),
                     version: None,
-                });
+                }));
             }
         }
     }
@@ -623,7 +645,7 @@ impl World {
         let Some(state) = self.sites.get_mut(dir) else {
             return;
         };
-        if state.proving {
+        if state.proving.is_some() {
             state.prove_again = true;
             return;
         }
@@ -634,13 +656,18 @@ impl World {
             };
             (shared.db.clone(), input)
         };
-        state.proving = true;
+        let cancel = Cancel::new();
+        state.proving = Some(cancel.clone());
         let text_rev = state.text_rev;
         let today = state.today.clone();
         let tx = self.tx.clone();
+        let log = self.publish.clone();
         let after_save = self.after_save.clone();
         let dir = dir.to_path_buf();
         self.runtime.spawn_blocking(move || {
+            let say = |line: String| {
+                let _ = log.send(Out::Log(line));
+            };
             let ir = Outcome::of(|| {
                 let clean = !site_diagnostics(&snapshot, input)
                     .iter()
@@ -649,15 +676,33 @@ impl World {
             });
             // Proofs run on plain data: an edit never waits for a solver.
             drop(snapshot);
+            let site = dir.display();
             let outcome = match ir {
                 Outcome::Done(Some(policy)) => {
-                    match Outcome::of(|| after_save.run(&policy, &today)) {
-                        Outcome::Done(diags) => Some(diags),
-                        _ => None,
+                    say(format!("proofs of {site} (revision {text_rev}): started"));
+                    let start = std::time::Instant::now();
+                    let outcome = Outcome::of(|| after_save.run(&policy, &today, &cancel));
+                    let ms = start.elapsed().as_millis();
+                    match outcome {
+                        Outcome::Done(Some(diags)) => {
+                            say(format!("proofs of {site} (revision {text_rev}): done in {ms} ms, {} finding(s)", diags.len()));
+                            Some(diags)
+                        }
+                        Outcome::Done(None) | Outcome::Cancelled => {
+                            say(format!("proofs of {site} (revision {text_rev}): cancelled after {ms} ms, the text changed"));
+                            None
+                        }
+                        Outcome::Crashed(why) => {
+                            say(format!("proofs of {site} (revision {text_rev}): the verifier crashed: {why}"));
+                            None
+                        }
                     }
                 }
                 // A site with errors has nothing worth proving yet.
-                Outcome::Done(None) => Some(Vec::new()),
+                Outcome::Done(None) => {
+                    say(format!("proofs of {site} (revision {text_rev}): not run, the site has errors"));
+                    Some(Vec::new())
+                }
                 Outcome::Cancelled | Outcome::Crashed(_) => None,
             };
             let _ = tx.send(Msg::Proved {
@@ -673,7 +718,7 @@ impl World {
         let Some(state) = self.sites.get_mut(dir) else {
             return;
         };
-        state.proving = false;
+        state.proving = None;
         if let (Some(diags), Some(input)) = (outcome, input) {
             if text_rev == state.text_rev {
                 let shared = self.shared.lock();
@@ -722,11 +767,11 @@ impl World {
             let Some(uri) = convert::path_to_uri(path) else {
                 continue;
             };
-            let _ = self.publish.send(Publish {
+            let _ = self.publish.send(Out::Diagnostics(Publish {
                 uri,
                 diagnostics: all.clone(),
                 version,
-            });
+            }));
             state.published.insert(path.clone(), (version, all));
         }
         // Files no longer in the site (deleted, no longer imported) lose their diagnostics.
@@ -741,11 +786,11 @@ impl World {
                 (state.published.remove(&path), convert::path_to_uri(&path))
             {
                 if !diags.is_empty() {
-                    let _ = self.publish.send(Publish {
+                    let _ = self.publish.send(Out::Diagnostics(Publish {
                         uri,
                         diagnostics: Vec::new(),
                         version: None,
-                    });
+                    }));
                 }
             }
         }

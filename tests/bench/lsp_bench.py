@@ -5,7 +5,9 @@ with a real LSP client:
   - edit latency: a one-character edit until the diagnostics of that version are published
     (half the edits break a name, half mend it, so the published list changes every time);
   - hover latency: a request on a name until its answer;
-  - the server's resident memory after the edits.
+  - the server's resident memory after the edits;
+  - edits while the after-save proofs run, and how soon an edit cancels a running proof
+    (from the edit to the server's "cancelled" log line).
 
 Usage (from the repository root, after `cargo build --release`):
 
@@ -91,6 +93,12 @@ async def main() -> None:
     @client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def on_register(params):
         return None
+
+    logs: list[tuple[float, str]] = []
+
+    @client.feature(types.WINDOW_LOG_MESSAGE)
+    def on_log(params: types.LogMessageParams):
+        logs.append((time.perf_counter(), params.message))
 
     await client.start_io(args.bin, "lsp")
     pid = client._server.pid
@@ -188,6 +196,37 @@ async def main() -> None:
             )
             during_ms.append((await wait((uri, version)) - sent) * 1000)
     print(summary("edit -> diagnostics while a proof runs", during_ms))
+    # An edit cancels a running proof: from the edit to the server's "cancelled" line.
+    cancel_ms: list[float] = []
+    for i in range(10):
+        seen = len(logs)
+        client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+        deadline = time.perf_counter() + 60
+        while not any(m.endswith("): started") for _, m in logs[seen:]) and time.perf_counter() < deadline:
+            await asyncio.sleep(0.0005)
+        m = rules[i % len(rules)]
+        at = m.start(1) + 1
+        for new in ("", text[at]):
+            end = at + 1 if new == "" else at
+            change = types.TextDocumentContentChangePartial(range=types.Range(start=position(text, at), end=position(text, end)), text=new)
+            text = text[:at] + text[at + 1 :] if new == "" else text[:at] + new + text[at:]
+            version += 1
+            sent = time.perf_counter()
+            client.text_document_did_change(
+                types.DidChangeTextDocumentParams(text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version), content_changes=[change])
+            )
+            if new == "":
+                while not any("cancelled" in msg for _, msg in logs[seen:]) and time.perf_counter() < deadline:
+                    await asyncio.sleep(0.0005)
+                stop = next((t for t, msg in logs[seen:] if "cancelled" in msg), None)
+                if stop is not None:
+                    cancel_ms.append((stop - sent) * 1000)
+            await wait((uri, version))
+    if cancel_ms:
+        print(summary("edit -> running proof cancelled", cancel_ms))
+    else:
+        print("edit -> running proof cancelled: no cancellation seen")
+
     start_index = len(client_published)
     sent = time.perf_counter()
     client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))

@@ -20,7 +20,9 @@
 //!   [`PropertyResult`] per scenario (proved, refuted with a counterexample, or unknown);
 //!   refutations and warnings also as [`Diagnostic`]s with labels on the source.
 //!   [`Report::proof_record`] is the JSON written by `--proof-out`; [`Report::matrix`] is
-//!   filled when [`Options::matrix`] is set.
+//!   filled when [`Options::matrix`] is set. [`Options::cancel`] stops a run from another
+//!   thread ([`Cancel`]: the language server cancels the proofs of a text that changed); the
+//!   report then says [`Report::cancelled`] and proves nothing.
 //! - [`scenario::scenarios`]`(&Policy) -> Vec<Scenario>`: base, each work order open on its
 //!   scope, all open; [`scenario::Scenario::rules`] lists the rules open in one.
 //! - [`packet`]: the header space. [`packet::Packet`] (concrete), [`packet::HeaderBox`]
@@ -53,6 +55,7 @@ use network::Network;
 use palisade_compiler::diagnostic::Location;
 pub use palisade_compiler::Diagnostic;
 use serde::Serialize;
+pub use solver::Cancel;
 use solver::Queries;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -67,6 +70,8 @@ pub struct Options {
     pub smt2_dir: Option<PathBuf>,
     /// Compute the zone-to-zone reachability matrix.
     pub matrix: bool,
+    /// Set from another thread to stop early; the report then says `cancelled`.
+    pub cancel: Cancel,
 }
 
 impl Default for Options {
@@ -75,6 +80,7 @@ impl Default for Options {
             timeout_ms: 10_000,
             smt2_dir: None,
             matrix: false,
+            cancel: Cancel::default(),
         }
     }
 }
@@ -149,12 +155,16 @@ pub struct Report {
     pub diagnostics: Vec<Diagnostic>,
     pub matrix: Option<matrix::Matrix>,
     pub stats: Stats,
+    /// Stopped by [`Options::cancel`]: the results are incomplete and prove nothing.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cancelled: bool,
 }
 
 impl Report {
     /// Every property proved and no error diagnostic.
     pub fn all_proved(&self) -> bool {
-        self.results.iter().all(|r| r.verdict == Verdict::Proved)
+        !self.cancelled
+            && self.results.iter().all(|r| r.verdict == Verdict::Proved)
             && !self.diagnostics.iter().any(|d| d.is_error())
     }
 
@@ -190,7 +200,12 @@ impl<'p> Ctx<'p> {
         Ctx {
             policy: net.policy,
             net,
-            q: Queries::new(options.timeout_ms, options.smt2_dir.clone(), label),
+            q: Queries::new(
+                options.timeout_ms,
+                options.smt2_dir.clone(),
+                label,
+                options.cancel.clone(),
+            ),
             graphs: Default::default(),
             reliance: Default::default(),
         }
@@ -218,32 +233,46 @@ pub(crate) fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
     (out, start.elapsed().as_secs_f64() * 1000.0)
 }
 
+/// One part of a verification: its results and diagnostics.
+type Part = fn(&Ctx<'_>) -> (Vec<PropertyResult>, Vec<Diagnostic>);
+
 /// Verify a policy: every property in every scenario it applies to. The matrix, when asked
 /// for, is computed on a second thread with its own Z3 context.
 pub fn verify(policy: &palisade_compiler::ir::Policy, options: &Options) -> Report {
     let start = Instant::now();
     let net = Network::new(policy);
+    let cancel = &options.cancel;
     let (results, mut diagnostics, matrix, queries, solver_time) = std::thread::scope(|scope| {
         let matrix_job = options.matrix.then(|| {
             scope.spawn(|| {
-                let ctx = Ctx::new(&net, options, "matrix-");
-                let m = matrix::compute(&ctx);
-                (m, ctx.q.count(), ctx.q.time(), ctx.q.errors())
+                solver::interruptible(cancel, || {
+                    let ctx = Ctx::new(&net, options, "matrix-");
+                    let m = matrix::compute(&ctx);
+                    (m, ctx.q.count(), ctx.q.time(), ctx.q.errors())
+                })
             })
         });
         let ctx = Ctx::new(&net, options, "");
         let mut results = Vec::new();
         let mut diagnostics = Vec::new();
-        let mut add = |(r, d): (Vec<PropertyResult>, Vec<Diagnostic>)| {
-            results.extend(r);
-            diagnostics.extend(d);
-        };
-        add(assertions::check(&ctx));
-        add(profile::check(&ctx));
-        add(levels::check(&ctx));
-        add(approvals::check(&ctx));
-        add(dataflows::check(&ctx));
-        add(rules::check(&ctx));
+        let parts: [Part; 6] = [
+            assertions::check,
+            profile::check,
+            levels::check,
+            approvals::check,
+            dataflows::check,
+            rules::check,
+        ];
+        solver::interruptible(cancel, || {
+            for part in parts {
+                if cancel.is_cancelled() {
+                    break;
+                }
+                let (r, d) = part(&ctx);
+                results.extend(r);
+                diagnostics.extend(d);
+            }
+        });
         let mut queries = ctx.q.count();
         let mut solver_time = ctx.q.time();
         let mut errors = ctx.q.errors();
@@ -272,6 +301,7 @@ pub fn verify(policy: &palisade_compiler::ir::Policy, options: &Options) -> Repo
         (results, diagnostics, matrix, queries, solver_time)
     });
     palisade_compiler::diagnostic::normalize(&mut diagnostics);
+    let cancelled = cancel.is_cancelled();
     let stats = Stats {
         zones: policy.zones.len(),
         rules: policy.rules.len(),
@@ -286,5 +316,6 @@ pub fn verify(policy: &palisade_compiler::ir::Policy, options: &Options) -> Repo
         diagnostics,
         matrix,
         stats,
+        cancelled,
     }
 }

@@ -4,6 +4,8 @@
 use crate::packet::{Packet, SymbolicPacket};
 use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use z3::ast::Bool;
 use z3::{Params, SatResult, Solver};
@@ -29,10 +31,63 @@ impl Outcome {
     }
 }
 
+/// Asks a running verification to stop: queries not yet started answer `unknown` at once,
+/// the query in the solver is interrupted, and [`crate::verify`] skips its remaining parts.
+/// Clones share one flag.
+#[derive(Clone, Debug, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    pub fn new() -> Cancel {
+        Cancel::default()
+    }
+
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// How often the watcher of [`interruptible`] looks at its flag.
+const WATCH_EVERY: Duration = Duration::from_millis(5);
+
+/// Run `f` on this thread while a watcher thread interrupts this thread's Z3 context as soon
+/// as `cancel` is set. The watcher stops when `f` returns (or unwinds) or after interrupting.
+pub fn interruptible<T>(cancel: &Cancel, f: impl FnOnce() -> T) -> T {
+    /// Tells the watcher to stop, also when `f` panics (the scope would wait for it).
+    struct Done<'a>(&'a AtomicBool);
+    impl Drop for Done<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let z3 = z3::Context::thread_local();
+    let handle = z3.handle();
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let (handle, done_ref) = (&handle, &done);
+        scope.spawn(move || {
+            while !done_ref.load(Ordering::SeqCst) {
+                if cancel.is_cancelled() {
+                    handle.interrupt();
+                    return;
+                }
+                std::thread::sleep(WATCH_EVERY);
+            }
+        });
+        let _done = Done(&done);
+        f()
+    })
+}
+
 /// Runs queries and keeps count of them. One solver serves every query, each in its own
 /// push/pop scope: creating a Z3 solver costs milliseconds, a scope a fraction of one.
 pub struct Queries {
     solver: Solver,
+    cancel: Cancel,
     smt2_dir: Option<PathBuf>,
     /// Prefix of dumped file names (threads dump side by side).
     prefix: String,
@@ -42,13 +97,19 @@ pub struct Queries {
 }
 
 impl Queries {
-    pub fn new(timeout_ms: u32, smt2_dir: Option<PathBuf>, prefix: &str) -> Queries {
+    pub fn new(
+        timeout_ms: u32,
+        smt2_dir: Option<PathBuf>,
+        prefix: &str,
+        cancel: Cancel,
+    ) -> Queries {
         let solver = Solver::new();
         let mut params = Params::new();
         params.set_u32("timeout", timeout_ms);
         solver.set_params(&params);
         Queries {
             solver,
+            cancel,
             smt2_dir,
             prefix: prefix.to_string(),
             count: Cell::new(0),
@@ -87,6 +148,9 @@ impl Queries {
         build: impl FnOnce(&SymbolicPacket) -> Bool,
         prefer_ephemeral: bool,
     ) -> Outcome {
+        if self.cancel.is_cancelled() {
+            return Outcome::Unknown("cancelled".into());
+        }
         let start = Instant::now();
         let n = self.count.get() + 1;
         self.count.set(n);

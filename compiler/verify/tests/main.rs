@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod cancel;
 mod differential;
 mod examples;
 mod fixtures;
