@@ -14,6 +14,7 @@ pub mod profile;
 pub mod render;
 pub mod site;
 pub mod stdlib;
+pub mod symbols;
 pub mod synth;
 pub mod topology;
 

@@ -1,10 +1,12 @@
 //! What is at a position, where it is defined and where it is used: the shared core of
 //! hover, definition, references, rename and semantic tokens.
 
-use crate::index::{file_index, site_symbols, Definition, Occurrence, Role, SymbolKind};
 use crate::snapshot::Snapshot;
 use palisade_compiler::db::{policy_ir, Site, SourceFile};
 use palisade_compiler::ir::{self, Policy, ProtocolFamily};
+use palisade_compiler::symbols::{
+    file_index, site_symbols, Definition, Occurrence, Role, SymbolKind,
+};
 use palisade_compiler::topology::Topology;
 use palisade_syntax::ast;
 

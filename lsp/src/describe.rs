@@ -2,10 +2,10 @@
 //! here reads the policy IR, the same one the targets and the verifier read.
 
 use crate::analysis::{self, contains, Symbol};
-use crate::index::{Definition, SymbolKind};
 use palisade_compiler::address::AddrRange;
 use palisade_compiler::db::{parsed, policy_ir, Site};
 use palisade_compiler::ir::*;
+use palisade_compiler::symbols::{Definition, SymbolKind};
 use palisade_compiler::topology::{self, Crossing, Topology};
 use std::fmt::Write;
 

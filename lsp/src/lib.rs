@@ -1,6 +1,6 @@
 //! The Palisade language server (`palisade lsp`): tower-lsp-server over stdio, answering
-//! from the compiler's own salsa database — the queries `palisade check` runs, plus a few
-//! editor-only ones (a name index, line indexes) tracked in the same database.
+//! from the compiler's own salsa database — the queries `palisade check` runs, the
+//! compiler's symbol table (`palisade_compiler::symbols`), and line indexes.
 //!
 //! How the parts fit:
 //! - `sync.rs` takes document notifications in arrival order and hands them to
@@ -15,7 +15,6 @@ mod convert;
 mod describe;
 mod diagnostics;
 mod handlers;
-mod index;
 pub mod line_index;
 pub mod proofs;
 mod server;

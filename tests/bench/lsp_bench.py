@@ -127,22 +127,29 @@ async def main() -> None:
     rng = random.Random(args.seed)
     edit_ms: list[float] = []
     version = 1
-    cpu_before = cpu_seconds(pid)
-    for i in range(args.edits):
-        if i % 2 == 0:
-            m = rng.choice(rules)
-            at = m.start(1) + 1
-            removed = text[at]
-            change = types.TextDocumentContentChangePartial(range=types.Range(start=position(text, at), end=position(text, at + 1)), text="")
-            text = text[:at] + text[at + 1 :]
-        else:
-            change = types.TextDocumentContentChangePartial(range=types.Range(start=position(text, at), end=position(text, at)), text=removed)
-            text = text[:at] + removed + text[at:]
+
+    def toggle(at: int, new: str) -> float:
+        """Delete the character at `at` (new == "") or put `new` back there; returns when the
+        change was sent."""
+        nonlocal text, version
+        end = at + 1 if new == "" else at
+        change = types.TextDocumentContentChangePartial(range=types.Range(start=position(text, at), end=position(text, end)), text=new)
+        text = text[:at] + new + text[end:]
         version += 1
         sent = time.perf_counter()
         client.text_document_did_change(
             types.DidChangeTextDocumentParams(text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version), content_changes=[change])
         )
+        return sent
+
+    cpu_before = cpu_seconds(pid)
+    for i in range(args.edits):
+        if i % 2 == 0:
+            at = rng.choice(rules).start(1) + 1
+            removed = text[at]
+            sent = toggle(at, "")
+        else:
+            sent = toggle(at, removed)
         edit_ms.append((await wait((uri, version)) - sent) * 1000)
     cpu_per_edit = (cpu_seconds(pid) - cpu_before) / args.edits * 1000
     print(summary(f"edit -> diagnostics ({args.edits} one-character edits)", edit_ms))
@@ -183,17 +190,9 @@ async def main() -> None:
     client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
     during_ms: list[float] = []
     for i in range(20):
-        m = rules[i % len(rules)]
-        at = m.start(1) + 1
+        at = rules[i % len(rules)].start(1) + 1
         for new in ("", text[at]):
-            end = at + 1 if new == "" else at
-            change = types.TextDocumentContentChangePartial(range=types.Range(start=position(text, at), end=position(text, end)), text=new)
-            text = text[:at] + text[at + 1 :] if new == "" else text[:at] + new + text[at:]
-            version += 1
-            sent = time.perf_counter()
-            client.text_document_did_change(
-                types.DidChangeTextDocumentParams(text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version), content_changes=[change])
-            )
+            sent = toggle(at, new)
             during_ms.append((await wait((uri, version)) - sent) * 1000)
     print(summary("edit -> diagnostics while a proof runs", during_ms))
     # An edit cancels a running proof: from the edit to the server's "cancelled" line.
@@ -204,24 +203,17 @@ async def main() -> None:
         deadline = time.perf_counter() + 60
         while not any(m.endswith("): started") for _, m in logs[seen:]) and time.perf_counter() < deadline:
             await asyncio.sleep(0.0005)
-        m = rules[i % len(rules)]
-        at = m.start(1) + 1
-        for new in ("", text[at]):
-            end = at + 1 if new == "" else at
-            change = types.TextDocumentContentChangePartial(range=types.Range(start=position(text, at), end=position(text, end)), text=new)
-            text = text[:at] + text[at + 1 :] if new == "" else text[:at] + new + text[at:]
-            version += 1
-            sent = time.perf_counter()
-            client.text_document_did_change(
-                types.DidChangeTextDocumentParams(text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version), content_changes=[change])
-            )
-            if new == "":
-                while not any("cancelled" in msg for _, msg in logs[seen:]) and time.perf_counter() < deadline:
-                    await asyncio.sleep(0.0005)
-                stop = next((t for t, msg in logs[seen:] if "cancelled" in msg), None)
-                if stop is not None:
-                    cancel_ms.append((stop - sent) * 1000)
-            await wait((uri, version))
+        at = rules[i % len(rules)].start(1) + 1
+        restore = text[at]
+        sent = toggle(at, "")
+        while not any("cancelled" in msg for _, msg in logs[seen:]) and time.perf_counter() < deadline:
+            await asyncio.sleep(0.0005)
+        stop = next((t for t, msg in logs[seen:] if "cancelled" in msg), None)
+        if stop is not None:
+            cancel_ms.append((stop - sent) * 1000)
+        await wait((uri, version))
+        toggle(at, restore)
+        await wait((uri, version))
     if cancel_ms:
         print(summary("edit -> running proof cancelled", cancel_ms))
     else:

@@ -5,12 +5,12 @@
 //! The context is read from the tokens before the cursor, so it works while the statement
 //! being typed does not parse yet.
 
-use crate::index::{site_symbols, SymbolKind};
 use crate::snapshot::Snapshot;
 use palisade_compiler::db::policy_ir;
 use palisade_compiler::ir::{Policy, ProtocolFamily, Target as DeviceTarget, FR_NAMES};
 use palisade_compiler::lower::ASSET_KINDS;
 use palisade_compiler::stdlib;
+use palisade_compiler::symbols::{site_symbols, SymbolKind};
 use palisade_syntax::ast::ItemKind;
 use palisade_syntax::lexer::{lex, Token, KEYWORDS};
 use tower_lsp_server::ls_types::{

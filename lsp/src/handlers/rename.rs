@@ -3,9 +3,9 @@
 
 use crate::analysis::{definition, function, references, symbol_at, Symbol};
 use crate::convert;
-use crate::index::site_symbols;
 use crate::snapshot::Snapshot;
 use palisade_compiler::db::policy_ir;
+use palisade_compiler::symbols::site_symbols;
 use palisade_syntax::lexer::is_keyword;
 use std::collections::BTreeMap;
 use tower_lsp_server::ls_types::{Position, PrepareRenameResponse, TextEdit, Uri, WorkspaceEdit};

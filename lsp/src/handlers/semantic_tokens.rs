@@ -2,8 +2,8 @@
 //! each name coloured by what it resolves to (zone, asset, service, role …).
 
 use crate::analysis::{kind_of, resolve};
-use crate::index::{file_index, Role, SymbolKind as K};
 use crate::snapshot::Snapshot;
+use palisade_compiler::symbols::{file_index, Role, SymbolKind as K};
 use palisade_syntax::lexer::{is_keyword, lex, Token};
 use tower_lsp_server::ls_types::{
     SemanticToken, SemanticTokenModifier, SemanticTokenType, SemanticTokens, SemanticTokensLegend,

@@ -2,8 +2,8 @@
 //! (case-insensitive, letters in order).
 
 use crate::convert;
-use crate::index::{site_symbols, SymbolKind as K};
 use crate::snapshot::WorkspaceSnapshot;
+use palisade_compiler::symbols::{site_symbols, SymbolKind as K};
 use std::collections::BTreeSet;
 use tower_lsp_server::ls_types::{SymbolInformation, SymbolKind, WorkspaceSymbolResponse};
 

@@ -1,12 +1,14 @@
-//! Where names are written: every definition and every reference of a file, and the site's
-//! table of which definition each name resolves to. Both are salsa queries over the
-//! compiler's own `parsed` trees, so an edit recomputes only the edited file's index.
+//! The site's names: which items declare a name, which definition of a name wins, and where
+//! every name of a file is written. Lowering declares with [`item_declarations`] and
+//! [`outcome`]; the language server reads the same facts through the salsa queries
+//! [`file_index`] (one file's definitions and references) and [`site_symbols`] (the
+//! definition each site-wide name resolves to), so the two cannot disagree on a name.
 //!
 //! Palisade has one namespace per site (a site file shadows the standard library's item of
-//! the same name; otherwise the first definition wins, as in lowering), plus one namespace
-//! of function names per protocol catalogue.
+//! the same name; otherwise the first definition wins and a second one is a duplicate), plus
+//! one namespace of function names per protocol catalogue.
 
-use palisade_compiler::db::{parsed, Site, SourceFile};
+use crate::db::{parsed, Site, SourceFile};
 use palisade_syntax::ast::{self, Endpoint, Ident, ItemKind, Stmt};
 use std::collections::BTreeMap;
 
@@ -25,7 +27,8 @@ pub enum SymbolKind {
     Link,
     WorkOrder,
     DataFlow,
-    /// A protocol catalogue entry (Modbus/DNP3 function, CIP service).
+    /// A protocol catalogue entry (Modbus/DNP3 function, CIP service): named per catalogue,
+    /// never declared in the site's namespace.
     Function,
 }
 
@@ -50,6 +53,85 @@ impl SymbolKind {
 }
 
 use SymbolKind as K;
+
+/// The built-in zone: it stands for every address no declared zone owns, so a `zone` item
+/// of this name declares nothing (lowering reports it).
+pub const BUILTIN_ZONE: &str = "external";
+
+// ------------------------------------------------------------------ declarations
+
+/// A name that an item enters into the site's namespace.
+#[derive(Clone, Copy, Debug)]
+pub struct Declaration<'a> {
+    pub kind: SymbolKind,
+    pub name: &'a Ident,
+}
+
+/// The names one item declares, in order: the item's own, then (for a zone) its assets'.
+/// Items without a site-wide name (site, person, protocol, assertion, profile …) declare
+/// nothing, and neither does a `zone external` (the zone is built in).
+pub fn item_declarations(item: &ast::Item) -> impl Iterator<Item = Declaration<'_>> {
+    let own = |kind, name| Some(Declaration { kind, name });
+    let (own, zone_stmts): (_, &[Stmt<ast::ZoneStmt>]) = match &item.kind {
+        ItemKind::Const(c) => (own(K::Const, &c.name), &[]),
+        ItemKind::Role(r) => (own(K::Role, &r.name), &[]),
+        ItemKind::Service(s) => (own(K::Service, &s.name), &[]),
+        ItemKind::Group(g) => (own(K::Group, &g.name), &[]),
+        ItemKind::Zone(z) if z.name.name == BUILTIN_ZONE => (None, &[]),
+        ItemKind::Zone(z) => (own(K::Zone, &z.name), &z.stmts),
+        ItemKind::Conduit(c) => (own(K::Conduit, &c.name), &[]),
+        ItemKind::Device(d) => {
+            let kind = match d.kind {
+                ast::DeviceKind::Firewall => K::Firewall,
+                ast::DeviceKind::Gateway => K::Gateway,
+            };
+            (own(kind, &d.name), &[])
+        }
+        ItemKind::Link(l) => (own(K::Link, &l.name), &[]),
+        ItemKind::WorkOrder(w) => (own(K::WorkOrder, &w.name), &[]),
+        ItemKind::DataFlow(d) => (own(K::DataFlow, &d.name), &[]),
+        _ => (None, &[]),
+    };
+    let assets = stmts(zone_stmts).filter_map(|s| match s {
+        ast::ZoneStmt::Asset(a) => Some(Declaration {
+            kind: K::Asset,
+            name: &a.name,
+        }),
+        _ => None,
+    });
+    own.into_iter().chain(assets)
+}
+
+/// Every name one file declares, in declaration order (the order ids are handed out in).
+pub fn declarations(file: &ast::SourceFile) -> impl Iterator<Item = Declaration<'_>> {
+    file.items.iter().flat_map(item_declarations)
+}
+
+/// What a new definition of a name does, given the definition the site holds so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The name is new, or this site definition shadows the standard library's: it wins.
+    Wins,
+    /// A site definition already shadows this standard-library one: it is ignored.
+    Shadowed,
+    /// Both are the site's or both the standard library's: the first stays, this one is a
+    /// duplicate (E0102).
+    Duplicate,
+}
+
+/// The winner rule of the site's namespace. `earlier_std`: whether the definition the name
+/// resolves to so far comes from the standard library (`None`: the name is new); `std`:
+/// whether the new one does.
+pub fn outcome(earlier_std: Option<bool>, std: bool) -> Outcome {
+    match earlier_std {
+        None => Outcome::Wins,
+        Some(true) if !std => Outcome::Wins,
+        Some(false) if std => Outcome::Shadowed,
+        Some(_) => Outcome::Duplicate,
+    }
+}
+
+// ------------------------------------------------------------------ where names are written
 
 const ENDPOINT: &[K] = &[K::Asset, K::Zone, K::Group, K::Const];
 const PLACE: &[K] = &[K::Zone, K::Asset];
@@ -99,6 +181,9 @@ impl FileIndex {
 pub fn file_index(db: &dyn salsa::Database, file: SourceFile) -> FileIndex {
     let mut w = Walker::default();
     for item in &parsed(db, file).file.items {
+        for d in item_declarations(item) {
+            w.push(d.name, Role::Definition(d.kind));
+        }
         w.item(item);
     }
     let mut occurrences = w.out;
@@ -143,13 +228,8 @@ pub fn site_symbols(db: &dyn salsa::Database, site: Site) -> SiteSymbols {
                 span: o.span,
                 std,
             };
-            // The same rule as lowering: a site file shadows the standard library; among
-            // equals the first definition wins (the second is reported as a duplicate).
-            let replace = match out.globals.get(&o.name) {
-                None => true,
-                Some(prev) => prev.std && !std,
-            };
-            if replace {
+            let earlier_std = out.globals.get(&o.name).map(|d| d.std);
+            if outcome(earlier_std, std) == Outcome::Wins {
                 out.globals.insert(o.name.clone(), def.clone());
             }
             out.all.push(def);
@@ -158,20 +238,18 @@ pub fn site_symbols(db: &dyn salsa::Database, site: Site) -> SiteSymbols {
     out
 }
 
+fn stmts<T>(v: &[Stmt<T>]) -> impl Iterator<Item = &T> {
+    v.iter().filter_map(|s| s.node.as_ref())
+}
+
+/// Collects a file's references and its catalogue entries; its definitions come from
+/// [`item_declarations`].
 #[derive(Default)]
 struct Walker {
     out: Vec<Occurrence>,
 }
 
-fn stmts<T>(v: &[Stmt<T>]) -> impl Iterator<Item = &T> {
-    v.iter().filter_map(|s| s.node.as_ref())
-}
-
 impl Walker {
-    fn def(&mut self, kind: SymbolKind, name: &Ident) {
-        self.push(name, Role::Definition(kind));
-    }
-
     fn refer(&mut self, kinds: &'static [SymbolKind], name: &Ident) {
         // `external` is the built-in zone, never declared; it is still a reference.
         self.push(name, Role::Reference(kinds));
@@ -196,8 +274,6 @@ impl Walker {
 
     fn item(&mut self, item: &ast::Item) {
         match &item.kind {
-            ItemKind::Const(c) => self.def(K::Const, &c.name),
-            ItemKind::Role(r) => self.def(K::Role, &r.name),
             ItemKind::Person(p) => {
                 for s in stmts(&p.stmts) {
                     if let ast::PersonStmt::Roles(roles) = s {
@@ -211,18 +287,10 @@ impl Walker {
                     self.push(&s.name, Role::FunctionDefinition(p.name.name.clone()));
                 }
             }
-            ItemKind::Group(g) => {
-                self.def(K::Group, &g.name);
-                g.members.iter().for_each(|m| self.endpoint(ENDPOINT, m));
-            }
+            ItemKind::Group(g) => g.members.iter().for_each(|m| self.endpoint(ENDPOINT, m)),
             ItemKind::Zone(z) => self.zone(z),
             ItemKind::Conduit(c) => self.conduit(c),
             ItemKind::Device(d) => {
-                let kind = match d.kind {
-                    ast::DeviceKind::Firewall => K::Firewall,
-                    ast::DeviceKind::Gateway => K::Gateway,
-                };
-                self.def(kind, &d.name);
                 for s in stmts(&d.stmts) {
                     match s {
                         ast::DeviceStmt::Interface { faces, .. } => {
@@ -236,13 +304,9 @@ impl Walker {
                     }
                 }
             }
-            ItemKind::Link(l) => {
-                self.def(K::Link, &l.name);
-                l.zones.iter().for_each(|z| self.refer(&[K::Zone], z));
-            }
+            ItemKind::Link(l) => l.zones.iter().for_each(|z| self.refer(&[K::Zone], z)),
             ItemKind::WorkOrder(w) => self.workorder(w),
             ItemKind::DataFlow(d) => {
-                self.def(K::DataFlow, &d.name);
                 self.refer(&[K::Asset], &d.first);
                 d.hops.iter().for_each(|(h, _)| self.refer(&[K::Asset], h));
             }
@@ -266,7 +330,6 @@ impl Walker {
     }
 
     fn service(&mut self, s: &ast::Service) {
-        self.def(K::Service, &s.name);
         match &s.def {
             ast::ServiceDef::Group(members) => {
                 members.iter().for_each(|m| self.refer(&[K::Service], m))
@@ -284,12 +347,14 @@ impl Walker {
     }
 
     fn zone(&mut self, z: &ast::Zone) {
-        self.def(K::Zone, &z.name);
+        if z.name.name == BUILTIN_ZONE {
+            // `zone external` declares nothing: its name stands for the built-in zone.
+            self.refer(&[K::Zone], &z.name);
+        }
         for s in stmts(&z.stmts) {
             match s {
                 ast::ZoneStmt::Network(ep) => self.endpoint(&[K::Const], ep),
                 ast::ZoneStmt::Asset(a) => {
-                    self.def(K::Asset, &a.name);
                     self.endpoint(&[K::Const], &a.addr);
                     for s in a.body.iter().flat_map(|b| stmts(b)) {
                         match s {
@@ -323,7 +388,6 @@ impl Walker {
     }
 
     fn conduit(&mut self, c: &ast::Conduit) {
-        self.def(K::Conduit, &c.name);
         self.refer(&[K::Zone], &c.from);
         self.refer(&[K::Zone], &c.to);
         for s in stmts(&c.stmts) {
@@ -350,7 +414,6 @@ impl Walker {
     }
 
     fn workorder(&mut self, w: &ast::WorkOrder) {
-        self.def(K::WorkOrder, &w.name);
         for s in stmts(&w.stmts) {
             match s {
                 ast::WorkOrderStmt::Scope(names) => names.iter().for_each(|n| self.refer(PLACE, n)),
@@ -394,5 +457,60 @@ impl Walker {
         if let Some(ast::AssertScope::During(w) | ast::AssertScope::ExceptDuring(w)) = &a.scope {
             self.refer(&[K::WorkOrder], w);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn declared(text: &str) -> Vec<(SymbolKind, String)> {
+        let parsed = palisade_syntax::parse(text);
+        assert_eq!(parsed.errors, Vec::new());
+        declarations(&parsed.file)
+            .map(|d| (d.kind, d.name.name.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn declarations_in_order_with_assets_after_their_zone() {
+        let text = r#"
+site "S" { timezone "UTC" }
+const net = 10.0.0.0/24
+role operator
+zone cell {
+  security_level 2
+  network net
+  asset plc1 at 10.0.0.5 { kind plc }
+  asset hmi1 at 10.0.0.6 { kind hmi }
+}
+zone external {
+  asset outside at 192.0.2.1 { kind other }
+}
+firewall fw { target nftables }
+conduit c: cell -> cell { }
+"#;
+        assert_eq!(
+            declared(text),
+            vec![
+                (K::Const, "net".to_string()),
+                (K::Role, "operator".to_string()),
+                (K::Zone, "cell".to_string()),
+                (K::Asset, "plc1".to_string()),
+                (K::Asset, "hmi1".to_string()),
+                (K::Firewall, "fw".to_string()),
+                (K::Conduit, "c".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn winner_rule() {
+        assert_eq!(outcome(None, false), Outcome::Wins);
+        assert_eq!(outcome(None, true), Outcome::Wins);
+        assert_eq!(outcome(Some(true), false), Outcome::Wins);
+        assert_eq!(outcome(Some(false), true), Outcome::Shadowed);
+        assert_eq!(outcome(Some(false), false), Outcome::Duplicate);
+        assert_eq!(outcome(Some(true), true), Outcome::Duplicate);
     }
 }
