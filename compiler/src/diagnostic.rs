@@ -121,7 +121,16 @@ pub fn did_you_mean<'a>(
     candidates
         .into_iter()
         .filter(|c| *c != name)
-        .map(|c| (strsim::jaro_winkler(&lower, &c.to_lowercase()), c))
+        .map(|c| {
+            // Most names are lower-case ASCII already: fold without allocating.
+            let folded: std::borrow::Cow<'_, str> =
+                if c.is_ascii() && !c.bytes().any(|b| b.is_ascii_uppercase()) {
+                    c.into()
+                } else {
+                    c.to_lowercase().into()
+                };
+            (strsim::jaro_winkler(&lower, &folded), c)
+        })
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, c)| format!("did you mean `{c}`?"))

@@ -7,6 +7,7 @@ use crate::diagnostic::{did_you_mean, Diagnostic, Location};
 use crate::ir::{self, *};
 use palisade_syntax::ast::{self, ItemKind, Stmt};
 use std::borrow::Cow;
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 /// One parsed file handed to lowering.
@@ -491,22 +492,41 @@ impl<'a> Lowerer<'a> {
             span: name.span,
             std,
         };
-        let prev = self.names.get(&name.name).copied();
-        match (crate::symbols::outcome(prev.map(|p| p.std), std), prev) {
-            (Outcome::Wins, _) => {
-                self.names.to_mut().insert(name.name.clone(), decl);
+        // One walk down the map: most names are new.
+        let duplicate = match self.names.to_mut().entry(name.name.clone()) {
+            Entry::Vacant(v) => {
+                v.insert(decl);
+                None
             }
-            (Outcome::Duplicate, Some(prev)) => {
-                let d = Diagnostic::error("E0102", format!("`{}` is defined more than once", name.name))
-                    .primary(self.loc(file, name.span), format!("second definition of `{}`", name.name))
-                    .secondary(
-                        self.loc(prev.file, prev.span),
-                        format!("first defined here as {}", a(prev.kind.describe())),
-                    )
-                    .help("every zone, asset, conduit, service, role and other item needs a name of its own");
-                self.diags.push(d);
+            Entry::Occupied(mut o) => {
+                let prev = *o.get();
+                match crate::symbols::outcome(Some(prev.std), std) {
+                    Outcome::Wins => {
+                        o.insert(decl);
+                        None
+                    }
+                    Outcome::Duplicate => Some(prev),
+                    Outcome::Shadowed => None,
+                }
             }
-            (Outcome::Shadowed | Outcome::Duplicate, _) => {}
+        };
+        if let Some(prev) = duplicate {
+            let d = Diagnostic::error(
+                "E0102",
+                format!("`{}` is defined more than once", name.name),
+            )
+            .primary(
+                self.loc(file, name.span),
+                format!("second definition of `{}`", name.name),
+            )
+            .secondary(
+                self.loc(prev.file, prev.span),
+                format!("first defined here as {}", a(prev.kind.describe())),
+            )
+            .help(
+                "every zone, asset, conduit, service, role and other item needs a name of its own",
+            );
+            self.diags.push(d);
         }
         id
     }
