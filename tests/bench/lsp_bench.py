@@ -232,7 +232,17 @@ async def main() -> None:
 
     await client.shutdown_async(None)
     client.exit(None)
-    await client.stop()
+    # The server must exit by itself after `exit`; say so if it does not (bounded wait).
+    status = Path(f"/proc/{pid}/status")
+    deadline = time.perf_counter() + 10
+    while status.exists() and "zombie" not in status.read_text() and time.perf_counter() < deadline:
+        await asyncio.sleep(0.01)
+    if status.exists() and "zombie" not in status.read_text():
+        print("server still running 10 s after `exit`")
+    try:
+        await asyncio.wait_for(client.stop(), timeout=10)
+    except asyncio.TimeoutError:
+        print("the client did not see the server exit within 10 s (its process had ended)")
 
 
 if __name__ == "__main__":
