@@ -58,3 +58,16 @@ async def test_an_edit_cancels_the_running_proofs(client, tmp_path: Path):
     diags = await diagnostics_for(client, uri, version=2, timeout=60)
     assert not [d for d in diags if d.code.startswith("E1")]
     print(logged(client, r"cancelled")[0])
+
+    # The next save proves the new text in full: nothing of the interrupted run lingers (an
+    # interrupted solver would leave properties undecided, E1005).
+    client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    await wait_for(lambda: logged(client, r"\): done in"), timeout=120, what="the proofs of the edited text")
+    site_uris = [uri_of(p) for p in sorted(site.glob("*.pal"))]
+    await wait_for(
+        lambda: any(d.code.startswith("E1") for u in site_uris for d in client.diagnostics.get(u, [])),
+        timeout=60,
+        what="proof results published",
+    )
+    codes = {d.code for u in site_uris for d in client.diagnostics.get(u, [])}
+    assert "E1005" not in codes, codes

@@ -81,6 +81,10 @@ fn a_query_in_the_solver_is_interrupted() {
         "reason: {:?}",
         result.1
     );
+    // The interrupt ends with its query: the next one on this thread's context is answered.
+    let solver = Solver::new();
+    solver.assert(Bool::new_const("y"));
+    assert_eq!(solver.check(), SatResult::Sat);
 }
 
 #[test]
@@ -94,4 +98,21 @@ fn an_uncancelled_watch_leaves_the_query_alone() {
         solver.check()
     });
     assert_eq!(r, SatResult::Unsat);
+}
+
+#[test]
+fn an_interrupt_does_not_outlive_its_run() {
+    // Cancelled before the run: the watcher interrupts at once, while no query is running.
+    let cancel = Cancel::new();
+    cancel.cancel();
+    interruptible(&cancel, || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    });
+    // A later run on this thread is not cancelled: its queries are answered.
+    let r = interruptible(&Cancel::new(), || {
+        let solver = Solver::new();
+        solver.assert(Bool::new_const("x"));
+        solver.check()
+    });
+    assert_eq!(r, SatResult::Sat);
 }
