@@ -12,7 +12,7 @@ use crate::assertions::Finding;
 use crate::report::{diagnose, result};
 use crate::scenario::Scenario;
 use crate::witness::Counterexample;
-use crate::{timed, Ctx, Origin, PropertyResult, Verdict};
+use crate::{timed, Ctx, Origin, PropertyResult};
 use palisade_compiler::approvals::matching;
 use palisade_compiler::ir::{
     Approval, Person, Policy, Property, RoleId, ScopeItem, WorkOrder, WorkOrderId,
@@ -191,22 +191,16 @@ fn approvals(p: &Policy, wo: &WorkOrder) -> Finding {
     }
     let checked = checked.join("; ");
     if problems.is_empty() {
-        return Finding {
-            verdict: Verdict::Proved,
-            checked,
-            counterexample: None,
-            notes,
-        };
+        return Finding::proved(checked, notes);
     }
-    Finding {
-        verdict: Verdict::Refuted,
+    Finding::refuted(
         checked,
-        counterexample: Some(Counterexample {
+        Counterexample {
             summary: format!("work order `{}`: {}", wo.name, problems.join("; ")),
             steps: Vec::new(),
-        }),
+        },
         notes,
-    }
+    )
 }
 
 fn two_person(p: &Policy, wo: &WorkOrder, safety: &[RoleId], safety_names: &[String]) -> Finding {
@@ -216,10 +210,9 @@ fn two_person(p: &Policy, wo: &WorkOrder, safety: &[RoleId], safety_names: &[Str
         safety_names.join(", ")
     );
     if sl.len() < 2 {
-        return Finding {
-            verdict: Verdict::Refuted,
+        return Finding::refuted(
             checked,
-            counterexample: Some(Counterexample {
+            Counterexample {
                 summary: format!(
                     "work order `{}` touches an SL-T {} zone but needs only {} approver(s)",
                     wo.name,
@@ -227,9 +220,9 @@ fn two_person(p: &Policy, wo: &WorkOrder, safety: &[RoleId], safety_names: &[Str
                     sl.len()
                 ),
                 steps: Vec::new(),
-            }),
-            notes: Vec::new(),
-        };
+            },
+            Vec::new(),
+        );
     }
     if p.persons.is_empty() {
         // Over roles: a choice of one role per place that avoids every safety role.
@@ -238,25 +231,19 @@ fn two_person(p: &Policy, wo: &WorkOrder, safety: &[RoleId], safety_names: &[Str
             .map(|s| s.iter().find(|r| !safety.contains(r)).copied())
             .collect();
         return match avoid {
-            None => Finding {
-                verdict: Verdict::Proved,
-                checked: checked + " (over roles; no people declared)",
-                counterexample: None,
-                notes: Vec::new(),
-            },
-            Some(roles) => Finding {
-                verdict: Verdict::Refuted,
+            None => Finding::proved(checked + " (over roles; no people declared)", Vec::new()),
+            Some(roles) => Finding::refuted(
                 checked,
-                counterexample: Some(Counterexample {
+                Counterexample {
                     summary: format!(
                         "holders of {} can approve work order `{}` with no safety role among them",
                         names(p, &roles),
                         wo.name
                     ),
                     steps: Vec::new(),
-                }),
-                notes: Vec::new(),
-            },
+                },
+                Vec::new(),
+            ),
         };
     }
     let without: Vec<Person> = p
@@ -267,12 +254,7 @@ fn two_person(p: &Policy, wo: &WorkOrder, safety: &[RoleId], safety_names: &[Str
         .collect();
     let m = matching(&sl, &without);
     if m.len() < sl.len() {
-        return Finding {
-            verdict: Verdict::Proved,
-            checked: checked + " (over the declared people)",
-            counterexample: None,
-            notes: Vec::new(),
-        };
+        return Finding::proved(checked + " (over the declared people)", Vec::new());
     }
     let who: Vec<String> = m
         .iter()
@@ -294,19 +276,18 @@ fn two_person(p: &Policy, wo: &WorkOrder, safety: &[RoleId], safety_names: &[Str
             )
         })
         .collect();
-    Finding {
-        verdict: Verdict::Refuted,
+    Finding::refuted(
         checked,
-        counterexample: Some(Counterexample {
+        Counterexample {
             summary: format!(
                 "{} can approve work order `{}` and none of them holds a safety role",
                 who.join(" and "),
                 wo.name
             ),
             steps: Vec::new(),
-        }),
-        notes: Vec::new(),
-    }
+        },
+        Vec::new(),
+    )
 }
 
 fn break_glass(wo: &WorkOrder, max_duration: Option<u64>, review_within: Option<u64>) -> Finding {
@@ -346,26 +327,20 @@ fn break_glass(wo: &WorkOrder, max_duration: Option<u64>, review_within: Option<
             .unwrap_or_else(|| "any time".into())
     );
     if problems.is_empty() {
-        return Finding {
-            verdict: Verdict::Proved,
-            checked,
-            counterexample: None,
-            notes: Vec::new(),
-        };
+        return Finding::proved(checked, Vec::new());
     }
-    Finding {
-        verdict: Verdict::Refuted,
+    Finding::refuted(
         checked,
-        counterexample: Some(Counterexample {
+        Counterexample {
             summary: format!(
                 "emergency work order `{}`: {}",
                 wo.name,
                 problems.join("; ")
             ),
             steps: Vec::new(),
-        }),
-        notes: Vec::new(),
-    }
+        },
+        Vec::new(),
+    )
 }
 
 pub fn duration(secs: u64) -> String {

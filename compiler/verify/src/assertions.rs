@@ -51,6 +51,38 @@ pub struct Finding {
     pub notes: Vec<String>,
 }
 
+impl Finding {
+    /// The property holds; `checked` says what was established.
+    pub fn proved(checked: String, notes: Vec<String>) -> Finding {
+        Finding {
+            verdict: Verdict::Proved,
+            checked,
+            counterexample: None,
+            notes,
+        }
+    }
+
+    /// The property fails, shown by `counterexample`.
+    pub fn refuted(checked: String, counterexample: Counterexample, notes: Vec<String>) -> Finding {
+        Finding {
+            verdict: Verdict::Refuted,
+            checked,
+            counterexample: Some(counterexample),
+            notes,
+        }
+    }
+
+    /// Neither proved nor refuted; `notes` say why.
+    pub fn unknown(checked: String, notes: Vec<String>) -> Finding {
+        Finding {
+            verdict: Verdict::Unknown,
+            checked,
+            counterexample: None,
+            notes,
+        }
+    }
+}
+
 fn per_scenario(
     ctx: &Ctx<'_>,
     a: &Assertion,
@@ -145,20 +177,19 @@ fn same_zone(policy: &Policy, from: Place, to: Place) -> Option<Finding> {
             policy.zone_name(shared)
         ),
     };
-    Some(Finding {
-        verdict: Verdict::Refuted,
-        checked: format!(
+    Some(Finding::refuted(
+        format!(
             "`{}` and `{}` share zone `{}`",
             place_name(policy, from),
             place_name(policy, to),
             policy.zone_name(shared)
         ),
-        counterexample: Some(Counterexample {
+        Counterexample {
             summary: format!("both lie in zone `{}`", policy.zone_name(shared)),
             steps: vec![step],
-        }),
-        notes: Vec::new(),
-    })
+        },
+        Vec::new(),
+    ))
 }
 
 pub fn refuted_by(ctx: &Ctx<'_>, hops: &[Hop], checked: String, cut: &Cut) -> Finding {
@@ -174,15 +205,14 @@ pub fn refuted_by(ctx: &Ctx<'_>, hops: &[Hop], checked: String, cut: &Cut) -> Fi
         (!avoid.is_empty()).then_some(avoid.as_slice()),
         cut.device,
     );
-    Finding {
-        verdict: Verdict::Refuted,
+    Finding::refuted(
         checked,
-        counterexample: Some(Counterexample {
+        Counterexample {
             summary: summarize(&steps),
             steps,
-        }),
-        notes: Vec::new(),
-    }
+        },
+        Vec::new(),
+    )
 }
 
 fn graph_size(g: &AttackGraph) -> String {
@@ -201,12 +231,7 @@ pub fn no_path(ctx: &Ctx<'_>, from: Place, to: Place, s: &Scenario) -> Finding {
     let g = ctx.graph(s);
     let (a, b) = (place_name(p, from), place_name(p, to));
     match g.chain(&place_zones(p, from), &place_zones(p, to)) {
-        None => Finding {
-            verdict: Verdict::Proved,
-            checked: format!("no chain of permitted connections, links or bridges leads from `{a}` to `{b}` (attack graph: {})", graph_size(&g)),
-            counterexample: None,
-            notes: Vec::new(),
-        },
+        None => Finding::proved(format!("no chain of permitted connections, links or bridges leads from `{a}` to `{b}` (attack graph: {})", graph_size(&g)), Vec::new()),
         Some(hops) => refuted_by(ctx, &hops, format!("a chain of permitted connections leads from `{a}` to `{b}`"), &Cut::default()),
     }
 }
@@ -269,12 +294,7 @@ pub fn only_via(ctx: &Ctx<'_>, via: Via, from: Place, to: Place, s: &Scenario) -
                     "vacuous: no chain leads from `{a}` to `{b}` at all in this scenario"
                 ));
             }
-            Finding {
-                verdict: Verdict::Proved,
-                checked: format!("with {what} taken out, no chain of permitted connections leads from `{a}` to `{b}` (attack graph: {})", graph_size(&g)),
-                counterexample: None,
-                notes,
-            }
+            Finding::proved(format!("with {what} taken out, no chain of permitted connections leads from `{a}` to `{b}` (attack graph: {})", graph_size(&g)), notes)
         }
         Some(hops) => refuted_by(
             ctx,
@@ -294,12 +314,10 @@ pub fn isolated(ctx: &Ctx<'_>, zone: Place, s: &Scenario) -> Finding {
         .flat_map(|z| g.incident(z))
         .collect();
     match hops.first() {
-        None => Finding {
-            verdict: Verdict::Proved,
-            checked: format!("no permitted connection, link or bridge enters or leaves `{name}`"),
-            counterexample: None,
-            notes: Vec::new(),
-        },
+        None => Finding::proved(
+            format!("no permitted connection, link or bridge enters or leaves `{name}`"),
+            Vec::new(),
+        ),
         Some(h) => refuted_by(
             ctx,
             std::slice::from_ref(h),
@@ -328,12 +346,10 @@ pub fn reachable(
         .map(|x| format!(" over `{}`", x.name))
         .unwrap_or_default();
     if let Some(f) = same_zone(p, from, to) {
-        return Finding {
-            verdict: Verdict::Proved,
-            checked: f.checked + ": hosts inside a zone reach each other freely",
-            counterexample: None,
-            notes: Vec::new(),
-        };
+        return Finding::proved(
+            f.checked + ": hosts inside a zone reach each other freely",
+            Vec::new(),
+        );
     }
     let srcs = place_ranges(p, from);
     let dsts = place_ranges(p, to);
@@ -424,12 +440,7 @@ pub fn reachable(
         (Outcome::Sat(pk), Some(_)) => {
             let (za, zb) = (p.zone_of_addr(pk.v6, pk.src), p.zone_of_addr(pk.v6, pk.dst));
             let e = net.enforcement_of(za, zb);
-            Finding {
-                verdict: Verdict::Proved,
-                checked: format!("a packet from `{a}` to `{b}`{svc_name} is admitted: {} ({}); z3 and the exact engine agree", pk.describe(None), how(za, zb, e)),
-                counterexample: None,
-                notes: Vec::new(),
-            }
+            Finding::proved(format!("a packet from `{a}` to `{b}`{svc_name} is admitted: {} ({}); z3 and the exact engine agree", pk.describe(None), how(za, zb, e)), Vec::new())
         }
         (Outcome::Unsat, None) => {
             let mut notes = Vec::new();
@@ -462,29 +473,20 @@ pub fn reachable(
                     "no device, link or bridge joins the zones of `{a}` and `{b}`"
                 ));
             }
-            Finding {
-                verdict: Verdict::Refuted,
-                checked: format!("no packet from `{a}` to `{b}`{svc_name} is admitted (z3 unsat, exact engine empty)"),
-                counterexample: Some(Counterexample { summary: format!("nothing from `{a}` reaches `{b}`{svc_name}"), steps: Vec::new() }),
-                notes,
-            }
+            Finding::refuted(format!("no packet from `{a}` to `{b}`{svc_name} is admitted (z3 unsat, exact engine empty)"), Counterexample { summary: format!("nothing from `{a}` reaches `{b}`{svc_name}"), steps: Vec::new() }, notes)
         }
-        (Outcome::Unknown(why), _) => Finding {
-            verdict: Verdict::Unknown,
-            checked: format!("whether a packet from `{a}` to `{b}`{svc_name} is admitted"),
-            counterexample: None,
-            notes: vec![format!("z3: {why}")],
-        },
-        (o, e) => Finding {
-            verdict: Verdict::Unknown,
-            checked: format!("whether a packet from `{a}` to `{b}`{svc_name} is admitted"),
-            counterexample: None,
-            notes: vec![format!(
+        (Outcome::Unknown(why), _) => Finding::unknown(
+            format!("whether a packet from `{a}` to `{b}`{svc_name} is admitted"),
+            vec![format!("z3: {why}")],
+        ),
+        (o, e) => Finding::unknown(
+            format!("whether a packet from `{a}` to `{b}`{svc_name} is admitted"),
+            vec![format!(
                 "the engines disagree: z3 {}, exact engine {}",
                 o.word(),
                 if e.is_some() { "non-empty" } else { "empty" }
             )],
-        },
+        ),
     }
 }
 

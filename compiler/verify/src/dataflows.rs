@@ -9,7 +9,7 @@ use crate::network::Enforcement;
 use crate::report::{diagnose, result};
 use crate::scenario::{scenarios_for, Scenario};
 use crate::witness::{Counterexample, Step};
-use crate::{timed, Ctx, Origin, PropertyResult, Verdict};
+use crate::{timed, Ctx, Origin, PropertyResult};
 use palisade_compiler::address::AddrRange;
 use palisade_compiler::ir::{Asset, DataFlow, DataFlowId, HopMode, Property};
 use palisade_compiler::Diagnostic;
@@ -186,20 +186,14 @@ fn protected(ctx: &Ctx<'_>, f: &DataFlow, s: &Scenario) -> Finding {
         } else {
             vec![format!("carried: {}", carried.join("; "))]
         };
-        return Finding {
-            verdict: Verdict::Proved,
-            checked,
-            counterexample: None,
-            notes,
-        };
+        return Finding::proved(checked, notes);
     }
-    Finding {
-        verdict: Verdict::Refuted,
+    Finding::refuted(
         checked,
-        counterexample: Some(Counterexample {
+        Counterexample {
             summary: failures.join("; "),
             steps,
-        }),
-        notes: Vec::new(),
-    }
+        },
+        Vec::new(),
+    )
 }

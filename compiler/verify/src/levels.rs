@@ -15,7 +15,7 @@ use crate::assertions::Finding;
 use crate::report::{diagnose, result};
 use crate::scenario::{scenarios_for, Scenario};
 use crate::witness::{Counterexample, Step};
-use crate::{timed, Ctx, Origin, PropertyResult, Verdict};
+use crate::{timed, Ctx, Origin, PropertyResult};
 use palisade_compiler::ir::{
     self, AssetId, CompensatingControl, Property, Reliance, RuleId, SlVector, ZoneId, FR_NAMES,
 };
@@ -218,12 +218,7 @@ fn reliance_uncached(
 pub fn achieved(ctx: &Ctx<'_>, zone: ZoneId, s: &Scenario) -> Finding {
     let p = ctx.policy;
     let Some(z) = p.zone(zone) else {
-        return Finding {
-            verdict: Verdict::Unknown,
-            checked: "unknown zone".into(),
-            counterexample: None,
-            notes: Vec::new(),
-        };
+        return Finding::unknown("unknown zone".into(), Vec::new());
     };
     let target = z.security_level;
     let assets = zone_assets(ctx, zone);
@@ -301,12 +296,7 @@ pub fn achieved(ctx: &Ctx<'_>, zone: ZoneId, s: &Scenario) -> Finding {
         assets.len()
     );
     if gaps.is_empty() {
-        return Finding {
-            verdict: Verdict::Proved,
-            checked,
-            counterexample: None,
-            notes,
-        };
+        return Finding::proved(checked, notes);
     }
     let mut gap_text = Vec::new();
     for fr in &gaps {
@@ -351,12 +341,7 @@ pub fn achieved(ctx: &Ctx<'_>, zone: ZoneId, s: &Scenario) -> Finding {
         z.name,
         gap_text.join("; ")
     );
-    Finding {
-        verdict: Verdict::Refuted,
-        checked,
-        counterexample: Some(Counterexample { summary, steps }),
-        notes,
-    }
+    Finding::refuted(checked, Counterexample { summary, steps }, notes)
 }
 
 fn frs(covers: &[u8]) -> String {

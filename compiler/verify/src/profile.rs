@@ -12,7 +12,7 @@ use crate::network::Enforcement;
 use crate::report::{diagnose, result};
 use crate::scenario::{scenarios, Scenario};
 use crate::witness::{Counterexample, Step};
-use crate::{timed, Ctx, Origin, PropertyResult, Verdict};
+use crate::{timed, Ctx, Origin, PropertyResult};
 use palisade_compiler::ir::{
     AssetId, EndpointRef, Place, Policy, ProfileCheck, Rule, RuleId, ZoneId, EXTERNAL,
 };
@@ -94,21 +94,14 @@ fn external_via_jump_host(ctx: &Ctx<'_>, c: &ProfileCheck) -> Vec<PropertyResult
             let (f, ms) = timed(|| {
                 let checked = format!("with every jump host taken out, no chain leads from `external` to `{}` (SL-T {})", p.zone_name(*z), level(p, *z));
                 if !reach.contains(z) {
-                    return Finding {
-                        verdict: Verdict::Proved,
-                        checked,
-                        counterexample: None,
-                        notes: Vec::new(),
-                    };
+                    return Finding::proved(checked, Vec::new());
                 }
                 match g.chain(&[EXTERNAL], &[*z]) {
                     Some(hops) => refuted_by(ctx, &hops, checked, &cut),
-                    None => Finding {
-                        verdict: Verdict::Unknown,
+                    None => Finding::unknown(
                         checked,
-                        counterexample: None,
-                        notes: vec!["the reachable set and the path search disagree".into()],
-                    },
+                        vec!["the reachable set and the path search disagree".into()],
+                    ),
                 }
             });
             let shared =
@@ -173,10 +166,9 @@ fn firewall_on_conduits(ctx: &Ctx<'_>, c: &ProfileCheck) -> Vec<PropertyResult> 
                                 .collect()
                         })
                         .unwrap_or_default();
-                    return Finding {
-                        verdict: Verdict::Refuted,
+                    return Finding::refuted(
                         checked,
-                        counterexample: Some(Counterexample {
+                        Counterexample {
                             summary: format!(
                                 "`{}` reaches `{}` (SL-T {}) with no device on the way, through {}",
                                 p.zone_name(*a),
@@ -185,17 +177,12 @@ fn firewall_on_conduits(ctx: &Ctx<'_>, c: &ProfileCheck) -> Vec<PropertyResult> 
                                 via.join(", ")
                             ),
                             steps: Vec::new(),
-                        }),
-                        notes: Vec::new(),
-                    };
+                        },
+                        Vec::new(),
+                    );
                 }
             }
-            Finding {
-                verdict: Verdict::Proved,
-                checked,
-                counterexample: None,
-                notes: Vec::new(),
-            }
+            Finding::proved(checked, Vec::new())
         });
         let mut r = result(
             &format!("firewall_on_conduits {}", conduit.name),
@@ -262,15 +249,13 @@ fn inspected_writes(ctx: &Ctx<'_>, c: &ProfileCheck) -> Vec<PropertyResult> {
                     .filter_map(|d| p.device(*d))
                     .map(|d| format!("`{}`", d.name))
                     .collect();
-                return Finding {
-                    verdict: Verdict::Proved,
+                return Finding::proved(
                     checked,
-                    counterexample: None,
-                    notes: vec![format!(
+                    vec![format!(
                         "inspected by {} (on a shortest path; every path crosses a gateway)",
                         gws.join(", ")
                     )],
-                };
+                );
             }
             let assets = destination_assets(ctx, r);
             let compensated: Vec<Result<String, String>> = assets
@@ -295,12 +280,7 @@ fn inspected_writes(ctx: &Ctx<'_>, c: &ProfileCheck) -> Vec<PropertyResult> {
                     .filter_map(|x| x.ok())
                     .map(|x| format!("compensated: {x}"))
                     .collect();
-                return Finding {
-                    verdict: Verdict::Proved,
-                    checked,
-                    counterexample: None,
-                    notes,
-                };
+                return Finding::proved(checked, notes);
             }
             let mut reasons = Vec::new();
             if !named {
@@ -320,10 +300,9 @@ fn inspected_writes(ctx: &Ctx<'_>, c: &ProfileCheck) -> Vec<PropertyResult> {
                 .filter(|x| !x.is_empty())
                 .map(|x| format!("not compensated: {x}"))
                 .collect();
-            Finding {
-                verdict: Verdict::Refuted,
+            Finding::refuted(
                 checked,
-                counterexample: Some(Counterexample {
+                Counterexample {
                     summary: format!(
                         "rule `{} -> {}` could write: {}",
                         r.src.label,
@@ -331,9 +310,9 @@ fn inspected_writes(ctx: &Ctx<'_>, c: &ProfileCheck) -> Vec<PropertyResult> {
                         reasons.join("; ")
                     ),
                     steps: Vec::new(),
-                }),
+                },
                 notes,
-            }
+            )
         });
         let mut res = result(
             &format!("inspected_writes {} -> {}", r.src.label, r.dst.label),
@@ -406,16 +385,10 @@ fn no_broad_rules(ctx: &Ctx<'_>, c: &ProfileCheck) -> Vec<PropertyResult> {
                 level(p, r.to)
             );
             match broad_source(p, r) {
-                None => Finding {
-                    verdict: Verdict::Proved,
+                None => Finding::proved(checked, Vec::new()),
+                Some(what) => Finding::refuted(
                     checked,
-                    counterexample: None,
-                    notes: Vec::new(),
-                },
-                Some(what) => Finding {
-                    verdict: Verdict::Refuted,
-                    checked,
-                    counterexample: Some(Counterexample {
+                    Counterexample {
                         summary: format!(
                             "rule `{} -> {}` admits {what} into `{}`",
                             r.src.label,
@@ -423,9 +396,9 @@ fn no_broad_rules(ctx: &Ctx<'_>, c: &ProfileCheck) -> Vec<PropertyResult> {
                             p.zone_name(r.to)
                         ),
                         steps: Vec::new(),
-                    }),
-                    notes: Vec::new(),
-                },
+                    },
+                    Vec::new(),
+                ),
             }
         });
         let mut res = result(

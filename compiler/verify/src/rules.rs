@@ -97,22 +97,16 @@ fn open_to_any(ctx: &Ctx<'_>) -> Finding {
     let rules = any_rules(ctx.policy);
     let checked = "no rule into an SL-T >= 3 zone names `any` as its destination (or as its source where `no_broad_rules` does not apply)".to_string();
     if rules.is_empty() {
-        return Finding {
-            verdict: Verdict::Proved,
-            checked,
-            counterexample: None,
-            notes: Vec::new(),
-        };
+        return Finding::proved(checked, Vec::new());
     }
-    Finding {
-        verdict: Verdict::Refuted,
+    Finding::refuted(
         checked,
-        counterexample: Some(Counterexample {
+        Counterexample {
             summary: format!("{} rule(s) open an SL-T >= 3 zone to `any`", rules.len()),
             steps: Vec::new(),
-        }),
-        notes: Vec::new(),
-    }
+        },
+        Vec::new(),
+    )
 }
 
 fn empty_rules(ctx: &Ctx<'_>, diags: &mut Vec<Diagnostic>) {
