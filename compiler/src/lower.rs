@@ -1482,23 +1482,16 @@ impl<'a> Lowerer<'a> {
     ) -> CompensatingControl {
         // Completeness is a property of what is written: a `relies_on` naming nothing is
         // reported as such, not as a missing `relies_on`; after a syntax error, not at all.
-        let written = |want: fn(&ast::CompStmt) -> bool| stmts(body).any(|(s, _)| want(s));
-        let mut missing = Vec::new();
-        if !written(|s| matches!(s, ast::CompStmt::Covers(_))) {
-            missing.push("`covers`");
-        }
-        if !written(|s| matches!(s, ast::CompStmt::ReliesOn(_))) {
-            missing.push("`relies_on`");
-        }
-        if !written(|s| matches!(s, ast::CompStmt::Because(_))) {
-            missing.push("`because`");
-        }
-        if !written(|s| matches!(s, ast::CompStmt::Owner(_))) {
-            missing.push("`owner`");
-        }
-        if !written(|s| matches!(s, ast::CompStmt::Expires(..))) {
-            missing.push("`expires`");
-        }
+        let missing = unwritten(
+            body,
+            &[
+                (|s| matches!(s, ast::CompStmt::Covers(_)), "`covers`"),
+                (|s| matches!(s, ast::CompStmt::ReliesOn(_)), "`relies_on`"),
+                (|s| matches!(s, ast::CompStmt::Because(_)), "`because`"),
+                (|s| matches!(s, ast::CompStmt::Owner(_)), "`owner`"),
+                (|s| matches!(s, ast::CompStmt::Expires(..)), "`expires`"),
+            ],
+        );
         if !missing.is_empty() && !has_syntax_errors(body) {
             // The keyword, not the whole block.
             let head = ast::Span {
@@ -2602,23 +2595,32 @@ impl<'a> Lowerer<'a> {
                 }
             }
             // Completeness is a property of what is written (see `compensating`).
-            let written =
-                |want: fn(&ast::WorkOrderStmt) -> bool| stmts(&w.stmts).any(|(s, _)| want(s));
-            let mut missing = Vec::new();
-            if !written(|s| matches!(s, ast::WorkOrderStmt::Scope(_))) {
-                missing.push("`scope`");
-            }
-            if !written(|s| matches!(s, ast::WorkOrderStmt::RequestedBy(_))) {
-                missing.push("`requested_by`");
-            }
-            if !written(|s| matches!(s, ast::WorkOrderStmt::ApprovedBy(_))) {
-                missing.push("`approved_by`");
-            }
-            if !written(|s| matches!(s, ast::WorkOrderStmt::MaxDuration(..))) {
-                missing.push("`max_duration`");
-            }
-            if wo.emergency && !written(|s| matches!(s, ast::WorkOrderStmt::ReviewAfter(..))) {
-                missing.push("`review_after` (an emergency order is reviewed after the fact)");
+            let mut missing = unwritten(
+                &w.stmts,
+                &[
+                    (|s| matches!(s, ast::WorkOrderStmt::Scope(_)), "`scope`"),
+                    (
+                        |s| matches!(s, ast::WorkOrderStmt::RequestedBy(_)),
+                        "`requested_by`",
+                    ),
+                    (
+                        |s| matches!(s, ast::WorkOrderStmt::ApprovedBy(_)),
+                        "`approved_by`",
+                    ),
+                    (
+                        |s| matches!(s, ast::WorkOrderStmt::MaxDuration(..)),
+                        "`max_duration`",
+                    ),
+                ],
+            );
+            if wo.emergency {
+                missing.extend(unwritten(
+                    &w.stmts,
+                    &[(
+                        |s| matches!(s, ast::WorkOrderStmt::ReviewAfter(..)),
+                        "`review_after` (an emergency order is reviewed after the fact)",
+                    )],
+                ));
             }
             if !missing.is_empty() && !has_syntax_errors(&w.stmts) {
                 let head = ast::Span {
@@ -3005,6 +3007,18 @@ fn fr_hint(name: &str) -> String {
 }
 
 /// Whether a block lost statements to syntax errors: then nothing is reported missing from it.
+/// A kind of statement a block must write, and how a diagnostic names it.
+type Required<T> = (fn(&T) -> bool, &'static str);
+
+/// What a block lacks: the names of the `required` statements it does not write, in order.
+fn unwritten<T>(body: &[Stmt<T>], required: &[Required<T>]) -> Vec<&'static str> {
+    required
+        .iter()
+        .filter(|(is, _)| !stmts(body).any(|(s, _)| is(s)))
+        .map(|(_, name)| *name)
+        .collect()
+}
+
 fn has_syntax_errors<T>(body: &[Stmt<T>]) -> bool {
     body.iter().any(|s| s.node.is_none())
 }
