@@ -38,19 +38,8 @@ fn main() -> Result<(), String> {
         .unwrap_or(400)
         .max(2);
     let files = generate(&SynthSpec::BENCH);
-    let dir = std::env::temp_dir().join(format!("palisade-bench-edit-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let result = bench(&dir, &files, edits);
-    let _ = std::fs::remove_dir_all(&dir);
-    result
-}
-
-fn bench(dir: &std::path::Path, files: &[(String, String)], edits: usize) -> Result<(), String> {
-    for (name, text) in files {
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    let loaded = site::load(&[dir.to_path_buf()]).map_err(|e| e.to_string())?;
+    let loaded = site::load_in_memory(std::path::Path::new("/synthetic"), &files)
+        .map_err(|e| e.to_string())?;
     let mut db = Database::default();
     let s = site::into_site(&db, loaded, TODAY.to_string());
     let t = Instant::now();

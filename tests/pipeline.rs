@@ -700,15 +700,9 @@ fn synthetic(files: usize) -> Loaded {
         files,
         seed: 7,
     };
-    let dir =
-        std::env::temp_dir().join(format!("palisade-pipeline-{}-{files}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
-    for (name, text) in palisade_compiler::synth::generate(&spec) {
-        std::fs::write(dir.join(name), text).expect("a synthetic file");
-    }
-    let loaded = site::load(std::slice::from_ref(&dir)).expect("the synthetic site loads");
-    let _ = std::fs::remove_dir_all(&dir);
-    loaded
+    let files = palisade_compiler::synth::generate(&spec);
+    site::load_in_memory(std::path::Path::new("/synthetic"), &files)
+        .expect("the synthetic site loads")
 }
 
 #[test]

@@ -51,6 +51,22 @@ pub fn load(paths: &[PathBuf]) -> io::Result<Loaded> {
     )
 }
 
+/// Load a site whose files are in memory, `(name, text)` in the directory `dir`, as `load`
+/// would from disk: for generated sites, benchmarks and tests. A `use` of a file not among
+/// them is the diagnostic an unreadable import gets.
+pub fn load_in_memory(dir: &Path, files: &[(String, String)]) -> io::Result<Loaded> {
+    let paths: Vec<PathBuf> = files.iter().map(|(n, _)| dir.join(n)).collect();
+    let read = |p: &Path| -> io::Result<String> {
+        files
+            .iter()
+            .find(|(n, _)| dir.join(n) == p)
+            .map(|(_, t)| t.clone())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, p.display().to_string()))
+    };
+    let list = |_: &Path| -> io::Result<Vec<PathBuf>> { Ok(paths.clone()) };
+    load_with(&paths, &read, &list)
+}
+
 fn list_dir(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir)? {

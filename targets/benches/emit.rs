@@ -16,28 +16,14 @@ use palisade_compiler::site;
 use palisade_compiler::synth::{generate, SynthSpec};
 use palisade_targets::model::enforced as place;
 use palisade_targets::readback::nft_text;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 const TARGET_WALL_MS: f64 = 1000.0;
 const TARGET_PEAK_MB: f64 = 300.0;
 
 fn load(files: &[(String, String)]) -> Result<Policy, String> {
-    let dir = PathBuf::from("/synthetic");
-    let read = |p: &Path| -> std::io::Result<String> {
-        files
-            .iter()
-            .find(|(n, _)| dir.join(n) == p)
-            .map(|(_, t)| t.clone())
-            .ok_or_else(|| {
-                std::io::Error::new(std::io::ErrorKind::NotFound, p.display().to_string())
-            })
-    };
-    let list = |_: &Path| -> std::io::Result<Vec<PathBuf>> {
-        Ok(files.iter().map(|(n, _)| dir.join(n)).collect())
-    };
-    let paths: Vec<PathBuf> = files.iter().map(|(n, _)| dir.join(n)).collect();
-    let loaded = site::load_with(&paths, &read, &list).map_err(|e| e.to_string())?;
+    let loaded = site::load_in_memory(Path::new("/synthetic"), files).map_err(|e| e.to_string())?;
     let db = Database::default();
     let s = site::into_site(&db, loaded, "2026-01-01".into());
     let errors = site_diagnostics(&db, s)

@@ -45,21 +45,7 @@ pub fn policy_of(mut loaded: site::Loaded) -> Policy {
 
 /// Load a site from in-memory files (name, text).
 pub fn load_text(files: &[(String, String)]) -> Policy {
-    let dir = PathBuf::from("/synthetic");
-    let read = |p: &Path| -> std::io::Result<String> {
-        files
-            .iter()
-            .find(|(n, _)| dir.join(n) == p)
-            .map(|(_, t)| t.clone())
-            .ok_or_else(|| {
-                std::io::Error::new(std::io::ErrorKind::NotFound, p.display().to_string())
-            })
-    };
-    let list = |_: &Path| -> std::io::Result<Vec<PathBuf>> {
-        Ok(files.iter().map(|(n, _)| dir.join(n)).collect())
-    };
-    let paths: Vec<PathBuf> = files.iter().map(|(n, _)| dir.join(n)).collect();
-    let loaded = site::load_with(&paths, &read, &list).unwrap();
+    let loaded = site::load_in_memory(Path::new("/synthetic"), files).unwrap();
     policy_of(loaded)
 }
 

@@ -46,19 +46,8 @@ pub fn example(name: &str) -> Policy {
 
 /// A site of one in-memory file, `site.pal`.
 pub fn site_text(text: &str) -> Policy {
-    let path = PathBuf::from("site.pal");
-    let read = |p: &Path| -> std::io::Result<String> {
-        if p == Path::new("site.pal") {
-            Ok(text.to_string())
-        } else {
-            Err(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                p.display().to_string(),
-            ))
-        }
-    };
-    let list = |_: &Path| -> std::io::Result<Vec<PathBuf>> { Ok(vec![PathBuf::from("site.pal")]) };
-    let loaded = site::load_with(&[path], &read, &list).unwrap();
+    let loaded =
+        site::load_in_memory(Path::new(""), &[("site.pal".into(), text.to_string())]).unwrap();
     checked(loaded).unwrap_or_else(|e| panic!("site has errors: {e:?}"))
 }
 

@@ -2,25 +2,12 @@
 
 use super::*;
 use crate::db::{site_diagnostics, Database};
-use crate::site::{into_site, load_with};
-use std::io;
-use std::path::{Path, PathBuf};
+use crate::site::{into_site, load_in_memory};
+use std::path::Path;
 
 /// Load the generated files through the real loader (imports, `use std.…`) and check.
 fn check(spec: &SynthSpec) -> Vec<crate::Diagnostic> {
-    let files: BTreeMap<PathBuf, String> = generate(spec)
-        .into_iter()
-        .map(|(n, t)| (PathBuf::from("synth").join(n), t))
-        .collect();
-    let paths: Vec<PathBuf> = files.keys().cloned().collect();
-    let read = |p: &Path| {
-        files
-            .get(p)
-            .cloned()
-            .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
-    };
-    let list = |_: &Path| Ok(Vec::new());
-    let loaded = load_with(&paths, &read, &list);
+    let loaded = load_in_memory(Path::new("synth"), &generate(spec));
     assert!(loaded.is_ok());
     let db = Database::default();
     let site = into_site(&db, loaded.unwrap_or_default(), "2026-01-01".into());
