@@ -125,9 +125,9 @@ struct Lowerer<'a> {
     /// Group resolution in progress (for cycle detection).
     resolving_groups: Vec<u32>,
     resolved_groups: Cow<'a, BTreeMap<u32, Vec<AddrRange>>>,
-    opens: Vec<(WorkOrderId, ConduitId, Location)>,
+    opens: Cow<'a, [(WorkOrderId, ConduitId, Location)]>,
     zone_addrs: Cow<'a, [Vec<AddrRange>]>,
-    conduit_base: Vec<u32>,
+    conduit_base: Cow<'a, [u32]>,
     /// Conduits and rules lowered at the `Conduits` stage.
     conduits: Vec<Conduit>,
     rules: Vec<Rule>,
@@ -173,9 +173,9 @@ pub fn lower_scope(inputs: &[LowerInput<'_>]) -> (Scope, Vec<Diagnostic>) {
         policy: Cow::Owned(empty_policy(inputs)),
         resolving_groups: Vec::new(),
         resolved_groups: Cow::Owned(BTreeMap::new()),
-        opens: Vec::new(),
+        opens: Cow::Owned(Vec::new()),
         zone_addrs: Cow::Owned(Vec::new()),
-        conduit_base: Vec::new(),
+        conduit_base: Cow::Owned(Vec::new()),
         conduits: Vec::new(),
         rules: Vec::new(),
         positioned: None,
@@ -202,8 +202,8 @@ pub fn lower_scope(inputs: &[LowerInput<'_>]) -> (Scope, Vec<Diagnostic>) {
         consts: l.consts.into_owned(),
         resolved_groups: l.resolved_groups.into_owned(),
         policy: l.policy.into_owned(),
-        conduit_base: l.conduit_base,
-        opens: l.opens,
+        conduit_base: l.conduit_base.into_owned(),
+        opens: l.opens.into_owned(),
         zone_addrs: l.zone_addrs.into_owned(),
     };
     (scope, l.diags)
@@ -242,9 +242,9 @@ pub fn lower_file_conduits<'a>(
         policy: Cow::Borrowed(&scope.policy),
         resolving_groups: Vec::new(),
         resolved_groups: Cow::Borrowed(&scope.resolved_groups),
-        opens: scope.opens.clone(),
+        opens: Cow::Borrowed(&scope.opens),
         zone_addrs: Cow::Borrowed(&scope.zone_addrs),
-        conduit_base: scope.conduit_base.clone(),
+        conduit_base: Cow::Borrowed(&scope.conduit_base),
         conduits: Vec::new(),
         rules: Vec::new(),
         positioned,
@@ -570,7 +570,7 @@ impl<'a> Lowerer<'a> {
         // Conduit ids run over the files in order: each file's start where the last ended.
         let mut next = 0u32;
         for input in self.inputs {
-            self.conduit_base.push(next);
+            self.conduit_base.to_mut().push(next);
             next += input
                 .file
                 .items
@@ -2583,8 +2583,8 @@ impl<'a> Lowerer<'a> {
                                 wo.opens.push(ConduitId(d.id));
                                 // Whether a rule of the conduit names this order is checked
                                 // with the conduit's rules (`unanswered_opens`).
-                                self.opens
-                                    .push((my_id, ConduitId(d.id), self.loc(file, c.span)));
+                                let at = self.loc(file, c.span);
+                                self.opens.to_mut().push((my_id, ConduitId(d.id), at));
                             }
                         }
                     }
