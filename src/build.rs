@@ -11,11 +11,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Options of the gateway targets: `--ips` (Suricata drops instead of alerting) and
-/// `--monitor` (also write a Suricata monitoring rule set of every conduit, for a SOC sensor).
+/// Options of the gateway targets: `--monitor` (also write a Suricata monitoring rule set of
+/// every conduit, for a SOC sensor). Whether a gateway drops or alerts is its `mode`, in the site.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct GatewayOptions {
-    pub ips: bool,
     pub monitor: bool,
 }
 
@@ -94,13 +93,7 @@ pub fn cmd_build(
     let mut files: Vec<OutputFile> = Vec::new();
     let mut errors = Vec::new();
     for (t, devices) in &by_target {
-        let emitted = match t {
-            Target::Suricata => {
-                let options = palisade_targets::suricata::Options { ips: gateway.ips };
-                palisade_targets::suricata::emit(policy, devices, &options)
-            }
-            _ => palisade_targets::emit(policy, *t, devices),
-        };
+        let emitted = palisade_targets::emit(policy, *t, devices);
         match emitted {
             Ok(f) => {
                 // Translation validation: each firewall ruleset, read back, equals the policy.

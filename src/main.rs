@@ -83,8 +83,8 @@ enum Command {
         /// a build without --target writes both).
         #[arg(long)]
         target: Option<String>,
-        /// Suricata gateways drop forbidden requests (IPS) instead of alerting on them.
-        #[arg(long)]
+        /// Removed: a gateway's mode is part of the site (`mode ips` / `mode ids`).
+        #[arg(long, hide = true)]
         ips: bool,
         /// Also write palisade-monitor.rules: alerts on the protocol constraints of every
         /// conduit, for a SOC sensor, whatever gateway enforces them.
@@ -191,21 +191,22 @@ fn main() -> ExitCode {
         } => cmd_check(&paths, message_format, deny_warnings),
         Command::Fmt { paths, check } => cmd_fmt(&paths, check),
         Command::Ir { paths } => cmd_ir(&paths),
+        Command::Build { ips: true, .. } => Err("--ips is gone: a gateway's mode is part of the site now; write `mode ips` (the default) or `mode ids` in the gateway".into()),
         Command::Build {
             paths,
             out,
             target,
-            ips,
             monitor,
             no_verify,
             no_validate,
             message_format,
+            ..
         } => build::cmd_build(
             &paths,
             &out,
             target.as_deref(),
             message_format,
-            build::GatewayOptions { ips, monitor },
+            build::GatewayOptions { monitor },
             build::Checks {
                 verify: !no_verify,
                 validate: !no_validate,

@@ -106,6 +106,14 @@ pub fn check_conduits(
                     out.push(d);
                 }
             }
+            // An allowed encapsulating request admits whatever it carries.
+            if let Some(f) = r.fields.as_ref().filter(|f| f.admits_every_function()) {
+                let d = Diagnostic::warning("W0403", "CIP service 0x52 (Unconnected Send) can carry any other service")
+                    .primary(policy.location(f.span), "allowing 0x52 allows every CIP service inside it, writes included")
+                    .note("a gateway sees only the outer service code; the proofs count this rule as allowing every CIP service")
+                    .help("leave 0x52 out and allow the services themselves, or accept that the rule is not restricted");
+                out.push(d);
+            }
             // A rule under a work order that reaches nothing of its scope never opens.
             let Some(wid) = r.workorder else { continue };
             let Some(wo) = policy.workorder(wid) else {
@@ -406,12 +414,8 @@ impl Checker<'_> {
     }
 
     fn topology(&mut self) {
-        let components = self.topology.components();
-        let joined = |a: ZoneId, b: ZoneId| {
-            components
-                .get(&a)
-                .is_some_and(|x| components.get(&b) == Some(x))
-        };
+        let connectivity = self.topology.connectivity();
+        let joined = |a: ZoneId, b: ZoneId| connectivity.joined(a, b);
         for c in &self.conduits {
             if c.from != c.to && !joined(c.from, c.to) {
                 let d = Diagnostic::error("E0405", format!("no device or link joins zones `{}` and `{}`", self.p.zone_name(c.from), self.p.zone_name(c.to)))

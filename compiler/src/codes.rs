@@ -132,6 +132,26 @@ items and `inspect` statements name one of them.";
 "A constant was used where a value of another type is expected, e.g. a string constant as a
 port or a network constant as an asset address.";
 
+"E0213", "invalid gateway mode",
+"A gateway's `mode` says what it does with the traffic it inspects, and the proofs follow it:
+
+    gateway gw_sis { target suricata; inline between control and safety; mode ips }
+
+- `mode ips` (the default): the gateway is a complete allowlist of its boundary. The flows its
+  conduits admit pass, at port level and with their protocol fields; everything else is
+  dropped. The proofs count it as a filter that enforces fields.
+- `mode ids`: the gateway monitors. It alerts on what the conduits forbid and drops nothing, so
+  the proofs treat it as an unfiltered crossing.
+
+Firewalls always enforce and take no `mode`; a gateway takes one `mode`, `ips` or `ids`.";
+
+"E0214", "inspected service that encrypts",
+"A service that `provides [confidentiality]` is encrypted on the wire, so a gateway that is
+told to `inspect` its protocol fields sees only ciphertext: it could enforce nothing, and in
+IPS mode it would drop every session it cannot parse. A service is either encrypted or
+inspected, not both. Inspect the plain protocol (`modbus`) and protect it another way, or
+drop the `inspect` statement from the encrypted service.";
+
 "E0212", "invalid profile check",
 "A `profile` item requires or disables checks of the site-wide profile. The checks are:
 external_via_jump_host { min_level N }, firewall_on_conduits { min_level N },
@@ -205,6 +225,14 @@ device (`interface \"eth1\" faces control`) or fix the zones.";
 "A `link` or a bridge asset joins zones with no firewall: every proof treats the joined
 zones as one network, and an attacker in one holds a foothold in the other. This is a
 warning because it may be intended (a core switch, a dual-homed HMI), but it must be seen.";
+
+"W0403", "encapsulating request allowed",
+"CIP service 0x52 is Read Tag Fragmented, and on the Connection Manager it is Unconnected
+Send, which wraps any other CIP service (Write Tag included). A gateway matching service codes
+sees only the outer 0x52, so a rule that allows it allows every service inside it. The proofs
+count such a rule as allowing every CIP service (field-level assertions and the profile see
+it so), and this warning says why. Allow the services themselves instead of 0x52 where the
+devices allow it.";
 
 "W0402", "conduit without rules",
 "A conduit with no `allow` rule permits nothing; it is probably unfinished.";

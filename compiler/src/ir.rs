@@ -441,6 +441,33 @@ pub struct FieldConstraints {
     pub span: Span,
 }
 
+/// CIP 0x52: Read Tag Fragmented, and on the Connection Manager Unconnected Send, which
+/// carries any other service inside it.
+pub const CIP_UNCONNECTED_SEND: u8 = 0x52;
+
+impl FieldConstraints {
+    /// Whether the allowed functions include one that encapsulates any other request (CIP
+    /// Unconnected Send): a gateway matching the outer code admits every inner request, so
+    /// the proofs count the rule as allowing every function.
+    pub fn admits_every_function(&self) -> bool {
+        self.family == ProtocolFamily::Cip
+            && self
+                .functions
+                .iter()
+                .any(|c| c.code == CIP_UNCONNECTED_SEND)
+    }
+
+    /// The function restriction the proofs use: empty (every function) when an allowed
+    /// function can carry any other.
+    pub fn enforced_functions(&self) -> &[NamedCode] {
+        if self.admits_every_function() {
+            &[]
+        } else {
+            &self.functions
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NamedCode {
     pub code: u8,
@@ -453,6 +480,31 @@ pub struct NamedCode {
 pub enum DeviceKind {
     Firewall,
     Gateway,
+}
+
+/// What an inline gateway does with what it inspects (`mode ips` / `mode ids`). One decision,
+/// in the model: the proofs and the emitted rules both follow it.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum GatewayMode {
+    /// A complete allowlist of its boundary: admitted flows at port and field level pass,
+    /// everything else is dropped. The default for a gateway without `mode`.
+    #[default]
+    Ips,
+    /// Monitors only: alerts on what the conduits forbid and enforces nothing, so the proofs
+    /// treat it as an unfiltered crossing.
+    Ids,
+}
+
+impl GatewayMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            GatewayMode::Ips => "ips",
+            GatewayMode::Ids => "ids",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -505,7 +557,22 @@ pub struct Device {
     /// For `inline between A and B` two interfaces are synthesised, named after the zones.
     pub interfaces: Vec<DeviceInterface>,
     pub inline: bool,
+    /// For gateways: IPS (enforces) or IDS (monitors). Firewalls always enforce.
+    #[serde(default)]
+    pub mode: GatewayMode,
     pub span: Span,
+}
+
+impl Device {
+    /// Whether traffic through this device is filtered (ports and addresses): every firewall
+    /// and every gateway in IPS mode. An IDS gateway filters nothing.
+    pub fn filters(&self) -> bool {
+        self.kind == DeviceKind::Firewall || self.mode == GatewayMode::Ips
+    }
+    /// Whether this device enforces protocol fields: a gateway in IPS mode.
+    pub fn inspects(&self) -> bool {
+        self.kind == DeviceKind::Gateway && self.mode == GatewayMode::Ips
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -669,6 +736,31 @@ pub struct Assertion {
 }
 
 impl Policy {
+    /// The addresses of a work order's scope (its zones' networks, its assets' addresses),
+    /// merged. An instance of the order opens its rules only for packets with one end here.
+    pub fn scope_addrs(&self, w: WorkOrderId) -> Vec<AddrRange> {
+        let Some(wo) = self.workorder(w) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in &wo.scope {
+            match item {
+                ScopeItem::Zone(z) => {
+                    if let Some(z) = self.zone(*z) {
+                        out.extend(z.networks.iter().map(|n| n.range()));
+                    }
+                }
+                ScopeItem::Asset(a) => {
+                    if let Some(a) = self.asset(*a) {
+                        out.push(a.addr);
+                        out.extend(a.interfaces.iter().map(|i| i.addr));
+                    }
+                }
+            }
+        }
+        crate::address::merge(out)
+    }
+
     pub fn location(&self, span: Span) -> Location {
         Location {
             file: self

@@ -2,6 +2,9 @@
 //! [`Policy`], every name resolved. Resolution mistakes are diagnostics here; the checks that
 //! need the whole resolved model live in `checks`.
 
+mod devices;
+mod services;
+
 use crate::address::{complement, merge, AddrRange, Cidr};
 use crate::diagnostic::{did_you_mean, Diagnostic, Location};
 use crate::ir::{self, *};
@@ -977,12 +980,14 @@ impl<'a> Lowerer<'a> {
                     }
                 }
             }
+            let mut inspect_span = None;
             for (stmt, _) in stmts(s.body.as_deref().unwrap_or(&[])) {
                 match stmt {
                     ast::ServiceStmt::Inspect(name) => {
                         match ProtocolFamily::from_name(&name.name) {
                             Some(f) if self.protocols.contains_key(f.name()) => {
-                                svc.inspect = Some(f)
+                                svc.inspect = Some(f);
+                                inspect_span = Some(name.span);
                             }
                             _ => {
                                 let d = Diagnostic::error(
@@ -1012,6 +1017,9 @@ impl<'a> Lowerer<'a> {
                 }
             }
             let _ = live;
+            if let Some(span) = inspect_span {
+                self.encrypted_inspection(file, &svc, span);
+            }
             self.policy.to_mut().services.push(svc);
         }
         // Flatten groups' transports (cycles reported once).
@@ -1851,6 +1859,7 @@ impl<'a> Lowerer<'a> {
                         target: None,
                         interfaces: Vec::new(),
                         inline: false,
+                        mode: GatewayMode::Ips,
                         span: Self::span(file, item.span),
                     };
                     for (stmt, sspan) in stmts(&d.stmts) {
@@ -1928,6 +1937,7 @@ impl<'a> Lowerer<'a> {
                                     }
                                 }
                             }
+                            ast::DeviceStmt::Mode(m) => self.device_mode(file, &mut dev, m),
                             ast::DeviceStmt::Description(s) => {
                                 dev.description = Some(s.value.clone())
                             }

@@ -2,7 +2,7 @@
 //! assets. "Topology decides where rules go": a conduit's rules belong on every device on
 //! every path between its zones, and a path with no device on it is unfiltered.
 
-use crate::ir::{AssetId, DeviceId, LinkId, Policy, ZoneId};
+use crate::ir::{AssetId, DeviceId, LinkId, Policy, ZoneId, EXTERNAL};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// How one step of a path crosses from one zone to the next.
@@ -14,6 +14,9 @@ pub enum Crossing {
         device: DeviceId,
         in_iface: String,
         out_iface: String,
+        /// Whether the device filters what crosses it (firewalls and IPS gateways); an IDS
+        /// gateway only watches, so a crossing through it is as open as a link.
+        filters: bool,
     },
     /// Through a `link`: no filtering.
     Link(LinkId),
@@ -23,7 +26,7 @@ pub enum Crossing {
 
 impl Crossing {
     pub fn is_filtered(&self) -> bool {
-        matches!(self, Crossing::Device { .. })
+        matches!(self, Crossing::Device { filters: true, .. })
     }
 }
 
@@ -47,6 +50,7 @@ impl Path {
                 device,
                 in_iface,
                 out_iface,
+                ..
             } => Some((*device, in_iface.as_str(), out_iface.as_str())),
             _ => None,
         })
@@ -72,6 +76,7 @@ impl Topology {
         };
         for (d, dev) in policy.devices.iter().enumerate() {
             let device = DeviceId(d as u32);
+            let filters = dev.filters();
             for ia in &dev.interfaces {
                 for ib in &dev.interfaces {
                     for za in &ia.faces {
@@ -83,6 +88,7 @@ impl Topology {
                                     device,
                                     in_iface: ia.name.clone(),
                                     out_iface: ib.name.clone(),
+                                    filters,
                                 },
                             );
                         }
@@ -118,25 +124,40 @@ impl Topology {
         self.edges.get(&z).map(|v| v.as_slice()).unwrap_or(&[])
     }
 
+    /// The crossings a path that started at `origin` may take onward from `z`. `external` is
+    /// never a transit network: a path may start or end there but not pass through it (a
+    /// site's traffic does not leave through one modem and come back through another, and a
+    /// firewall never accepts a site zone's addresses on its Internet-facing interface).
+    pub fn onward(&self, z: ZoneId, origin: ZoneId) -> &[(ZoneId, Crossing)] {
+        if z == EXTERNAL && origin != EXTERNAL {
+            &[]
+        } else {
+            self.neighbours(z)
+        }
+    }
+
     /// Whether any path joins the two zones.
     pub fn connected(&self, from: ZoneId, to: ZoneId) -> bool {
         self.shortest(from, to, |_| true).is_some()
     }
 
-    /// Connected components: zones joined by some path share a number. Every crossing is
-    /// added in both directions, so two different zones share a number exactly when
-    /// `connected` holds for them; this answers it for all pairs in one pass over the edges
-    /// (a search per conduit was the checker's hot spot on large sites).
-    pub fn components(&self) -> BTreeMap<ZoneId, usize> {
+    /// Which zone pairs some path joins, for all pairs in one pass over the edges (a search
+    /// per conduit was the checker's hot spot on large sites). Paths do not transit
+    /// `external`, so the site's zones fall into components of their own, and `external`
+    /// is joined to every zone of a component that touches it.
+    pub fn connectivity(&self) -> Connectivity {
         let mut component: BTreeMap<ZoneId, usize> = BTreeMap::new();
         for (number, start) in self.edges.keys().enumerate() {
-            if component.contains_key(start) {
+            if *start == EXTERNAL || component.contains_key(start) {
                 continue;
             }
             component.insert(*start, number);
             let mut stack = vec![*start];
             while let Some(z) = stack.pop() {
                 for (n, _) in self.neighbours(z) {
+                    if *n == EXTERNAL {
+                        continue;
+                    }
                     if let std::collections::btree_map::Entry::Vacant(e) = component.entry(*n) {
                         e.insert(number);
                         stack.push(*n);
@@ -144,7 +165,15 @@ impl Topology {
                 }
             }
         }
-        component
+        let touch_external = self
+            .neighbours(EXTERNAL)
+            .iter()
+            .filter_map(|(n, _)| component.get(n).copied())
+            .collect();
+        Connectivity {
+            component,
+            touch_external,
+        }
     }
 
     /// A shortest path using only crossings that `allow` accepts.
@@ -172,7 +201,7 @@ impl Topology {
                 steps.reverse();
                 return Some(Path { steps });
             }
-            for (n, c) in self.neighbours(z) {
+            for (n, c) in self.onward(z, from) {
                 if allow(c) && seen.insert(*n) {
                     prev.insert(*n, (z, c.clone()));
                     queue.push_back(*n);
@@ -215,7 +244,8 @@ impl Topology {
         if stack.len() >= max_len {
             return;
         }
-        for (n, c) in self.neighbours(at) {
+        let origin = stack.first().map(|s| s.from).unwrap_or(at);
+        for (n, c) in self.onward(at, origin) {
             if on_path.contains(n) {
                 continue;
             }
@@ -228,6 +258,35 @@ impl Topology {
             self.walk(*n, to, limit, max_len, stack, on_path, out);
             stack.pop();
             on_path.remove(n);
+        }
+    }
+}
+
+/// Which zones some path joins (see [`Topology::connectivity`]).
+#[derive(Clone, Debug, Default)]
+pub struct Connectivity {
+    component: BTreeMap<ZoneId, usize>,
+    /// Components with a zone next to `external`.
+    touch_external: BTreeSet<usize>,
+}
+
+impl Connectivity {
+    /// Whether some path joins `a` and `b` (two different zones).
+    pub fn joined(&self, a: ZoneId, b: ZoneId) -> bool {
+        match (a == EXTERNAL, b == EXTERNAL) {
+            (true, true) => true,
+            (true, false) => self
+                .component
+                .get(&b)
+                .is_some_and(|c| self.touch_external.contains(c)),
+            (false, true) => self
+                .component
+                .get(&a)
+                .is_some_and(|c| self.touch_external.contains(c)),
+            (false, false) => self
+                .component
+                .get(&a)
+                .is_some_and(|x| self.component.get(&b) == Some(x)),
         }
     }
 }

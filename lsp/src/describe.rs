@@ -584,7 +584,7 @@ pub fn rule(policy: &Policy, topology: &Topology, r: &Rule) -> String {
 /// reasons: a path with no device lets everything through, a path with no inline gateway
 /// enforces ports only, and fields are enforced only when every path crosses a gateway.
 fn enforcement(policy: &Policy, topology: &Topology, from: ZoneId, to: ZoneId) -> String {
-    let is_gateway = |c: &Crossing| matches!(c, Crossing::Device { device, .. } if policy.device(*device).is_some_and(|d| d.kind == DeviceKind::Gateway));
+    let is_gateway = |c: &Crossing| matches!(c, Crossing::Device { device, .. } if policy.device(*device).is_some_and(|d| d.inspects()));
     let names = |p: &topology::Path| {
         p.devices()
             .filter_map(|(d, _, _)| policy.device(d))

@@ -16,15 +16,15 @@ use json::Json;
 use palisade_compiler::address::{merge, AddrRange};
 use palisade_compiler::hash::sha256_hex;
 use palisade_compiler::ir::{
-    Access, DeviceId, Endpoint, EndpointRef, FieldConstraints, NamedCode, Policy, ProtocolFamily,
-    RuleId, Transport,
+    Access, DeviceId, Endpoint, EndpointRef, FieldConstraints, GatewayMode, NamedCode, Policy,
+    ProtocolFamily, RuleId, Transport,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The `format` member of every allowlist document.
 pub const FORMAT: &str = "palisade-gateway-allowlist";
 /// Raised whenever a member changes meaning or a required member is added.
-pub const FORMAT_VERSION: i64 = 1;
+pub const FORMAT_VERSION: i64 = 2;
 /// The `$id` of `schemas/allowlist.schema.json`.
 pub const SCHEMA_ID: &str = "urn:palisade:schema:gateway-allowlist:1";
 
@@ -142,6 +142,10 @@ fn document(policy: &Policy, device: DeviceId, rules: &BTreeMap<RuleId, Paths>) 
         ),
         ("inline", Json::Bool(dev.is_some_and(|d| d.inline))),
         (
+            "mode",
+            Json::str(dev.map(|d| d.mode.name()).unwrap_or("ips")),
+        ),
+        (
             "interfaces",
             Json::Array(
                 dev.map(|d| d.interfaces.as_slice())
@@ -211,7 +215,14 @@ fn document(policy: &Policy, device: DeviceId, rules: &BTreeMap<RuleId, Paths>) 
             ]),
         ),
         ("device", device_json),
-        ("default_action", Json::str("deny")),
+        (
+            "default_action",
+            Json::str(if dev.is_some_and(|d| d.mode == GatewayMode::Ids) {
+                "alert"
+            } else {
+                "deny"
+            }),
+        ),
         ("conduits", Json::Array(conduits)),
     ]);
     let content_sha256 = sha256_hex(body.canonical().as_bytes());

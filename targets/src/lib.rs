@@ -37,7 +37,7 @@ pub fn emit(policy: &Policy, target: Target, devices: &[DeviceId]) -> Emitted {
         Target::Nftables => nftables::emit(policy, devices),
         Target::Iptables => iptables::emit(policy, devices),
         Target::CiscoIos => cisco::emit(policy, devices),
-        Target::Suricata => suricata::emit(policy, devices, &suricata::Options::default()),
+        Target::Suricata => suricata::emit(policy, devices),
         Target::AllowlistJson => allowlist::emit(policy, devices),
     }
 }

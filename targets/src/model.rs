@@ -315,7 +315,8 @@ impl Walk<'_> {
             self.out.push(self.stack.clone());
             return;
         }
-        if depth >= MAX_CROSSINGS {
+        if depth >= MAX_CROSSINGS || (at == EXTERNAL && depth > 0) {
+            // `external` is never a transit network (see `Topology::onward`).
             return;
         }
         for (next, crossing) in self.topology.neighbours(at) {
@@ -327,6 +328,7 @@ impl Walk<'_> {
                     device,
                     in_iface,
                     out_iface,
+                    ..
                 } => {
                     if self.devices.contains(device) {
                         continue;

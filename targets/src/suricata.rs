@@ -14,6 +14,7 @@
 //! stands on its connection. Sids come from what a rule is (conduit rules, flow, condition),
 //! never from its position, so they survive edits elsewhere in the site.
 
+pub mod boundary;
 pub mod cells;
 pub mod complement;
 mod syntax;
@@ -26,18 +27,11 @@ use cells::{flow_groups, merge_ports, FlowGroup, Grant};
 use complement::{Address, Allowed, Function, Problem};
 use palisade_compiler::diagnostic::{normalize, Diagnostic};
 use palisade_compiler::ir::{
-    DeviceId, FieldConstraints, Policy, ProtocolFamily, RuleId, Transport, WorkOrderId,
+    DeviceId, FieldConstraints, GatewayMode, Policy, ProtocolFamily, RuleId, Transport, WorkOrderId,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 use syntax::{addr_list, assign_sids, msg_safe, port_list, range_text, ranges_text, unit_text};
-
-/// How the rules act on a forbidden request.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Options {
-    /// `drop` instead of `alert` (Suricata inline, IPS mode).
-    pub ips: bool,
-}
 
 /// Sids are drawn from `SID_BASE .. SID_BASE + SID_SPAN`, clear of the ranges public rule sets
 /// use (ET Open: 2 000 000 – 2 999 999 and 9 000 000+ are below 1 000 000 000).
@@ -60,26 +54,35 @@ fn app(family: ProtocolFamily) -> (&'static str, &'static str, u16) {
 }
 
 /// One file per gateway (plus one per work order that changes it) and its YAML fragment.
-pub fn emit(policy: &Policy, devices: &[DeviceId], options: &Options) -> Emitted {
+pub fn emit(policy: &Policy, devices: &[DeviceId]) -> Emitted {
     let placement = placement::place(policy);
     let mut files = Vec::new();
     let mut problems = Vec::new();
-    let action = if options.ips { "drop" } else { "alert" };
     for &device in devices {
         let Some(dev) = policy.device(device) else {
             continue;
         };
+        let ips = dev.mode == GatewayMode::Ips;
+        let action = if ips { "drop" } else { "alert" };
         let rules: BTreeSet<RuleId> = placement.rules_on(device).map(|p| p.rule).collect();
         check_rules(policy, &rules, &mut problems);
-        let base = compile(policy, &rules, &BTreeSet::new(), action, &mut problems);
+        let base = compile(
+            policy,
+            &rules,
+            &BTreeSet::new(),
+            action,
+            true,
+            &mut problems,
+        );
         let intro = format!(
-            "# Protocol allowlist of gateway {} ({}).\n\
+            "# Allowlist of gateway {} (mode {}: {}).\n\
              # Load with the app-layer settings in {}.suricata.yaml.\n",
             dev.name,
-            if options.ips {
-                "IPS: forbidden requests are dropped, and with them the rest of their flow"
+            dev.mode.name(),
+            if ips {
+                "what no conduit rule admits, at port or field level, is dropped, and with it the rest of its flow"
             } else {
-                "IDS: forbidden requests raise an alert"
+                "what no conduit rule admits raises an alert; nothing is dropped"
             },
             dev.name
         );
@@ -100,6 +103,7 @@ pub fn emit(policy: &Policy, devices: &[DeviceId], options: &Options) -> Emitted
                 &rules,
                 &[wo].into_iter().collect(),
                 action,
+                true,
                 &mut problems,
             );
             let Some(order) = policy.workorder(wo) else {
@@ -107,8 +111,8 @@ pub fn emit(policy: &Policy, devices: &[DeviceId], options: &Options) -> Emitted
             };
             if during.text != base.text {
                 let intro = format!(
-                    "{intro}# While an instance of work order {} is open: its rules are open here, for the\n\
-                     # whole of their endpoints. Swap back to {}.rules when it closes.\n",
+                    "{intro}# While an instance of work order {} is open on its whole scope: its rules are open\n\
+                     # here for packets with one end in the scope. Swap back to {}.rules when it closes.\n",
                     order.name, dev.name
                 );
                 files.push(rules_file(
@@ -125,6 +129,7 @@ pub fn emit(policy: &Policy, devices: &[DeviceId], options: &Options) -> Emitted
             &rules,
             &policy_orders(policy),
             action,
+            true,
             &mut Vec::new(),
         );
         files.push(yaml_file(
@@ -132,7 +137,7 @@ pub fn emit(policy: &Policy, devices: &[DeviceId], options: &Options) -> Emitted
             Some(&dev.name),
             format!("{}.suricata.yaml", dev.name),
             &base.ports.merged(&all_ports.ports),
-            options.ips,
+            ips,
         ));
     }
     finish(policy, files, problems)
@@ -144,7 +149,14 @@ pub fn monitor(policy: &Policy) -> Emitted {
     let rules: BTreeSet<RuleId> = (0..policy.rules.len()).map(|i| RuleId(i as u32)).collect();
     let mut problems = Vec::new();
     check_rules(policy, &rules, &mut problems);
-    let base = compile(policy, &rules, &BTreeSet::new(), "alert", &mut problems);
+    let base = compile(
+        policy,
+        &rules,
+        &BTreeSet::new(),
+        "alert",
+        false,
+        &mut problems,
+    );
     let intro = "# Monitoring rule set for a SOC sensor: the protocol constraints of every conduit of the\n\
                  # site, whichever gateway (if any) enforces them. Alerts only. Rules under a work order\n\
                  # are closed: expect their requests to alert while an order is open.\n\
@@ -154,6 +166,7 @@ pub fn monitor(policy: &Policy) -> Emitted {
         &rules,
         &policy_orders(policy),
         "alert",
+        false,
         &mut Vec::new(),
     );
     let files = vec![
@@ -351,11 +364,14 @@ struct Planned {
     flowbit: bool,
 }
 
+/// The rules of one rule set: with `boundary`, first the port-level allowlist of the
+/// gateway's boundary ([`boundary`]), then the forbidden requests of every constrained flow.
 fn compile(
     policy: &Policy,
     rules: &BTreeSet<RuleId>,
     open: &BTreeSet<WorkOrderId>,
     action: &str,
+    boundary: bool,
     problems: &mut Vec<Problem>,
 ) -> Compiled {
     let active: Vec<RuleId> = rules
@@ -386,8 +402,49 @@ fn compile(
     for (i, (family, group)) in groups.iter().enumerate() {
         plan_group(policy, i, *family, group, problems, &mut planned);
     }
+    let edge = if boundary {
+        let grants = boundary::grants(policy, &active, open);
+        boundary::rules(&grants, addr_list, port_list)
+    } else {
+        Vec::new()
+    };
+    let edge_start = planned.len();
+    for b in &edge {
+        planned.push(Planned {
+            group: usize::MAX,
+            identity: format!("boundary|{}|{}|{}", b.header, b.flow, b.keywords),
+            header: b.header.clone(),
+            msg: msg_safe(&format!("palisade: {}", b.what)),
+            keywords: b.keywords.clone(),
+            metadata: boundary_metadata(policy, &b.rules),
+            flowbit: false,
+        });
+    }
     let sids = assign_sids(&planned);
     let mut text = String::new();
+    if boundary {
+        text.push_str(
+            "\n# Boundary: every packet that opens a flow through here and that no open conduit rule\n\
+             # admits (addresses, protocol, port).\n",
+        );
+        for (b, (p, sid)) in edge.iter().zip(planned.iter().zip(&sids).skip(edge_start)) {
+            let kw = if b.keywords.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", b.keywords)
+            };
+            let meta = if p.metadata.is_empty() {
+                String::new()
+            } else {
+                format!(" metadata: {};", p.metadata)
+            };
+            let _ = writeln!(
+                text,
+                "{action} {} (msg:\"{}\"; flow:{};{kw}{meta} sid:{sid}; rev:1;)",
+                p.header, p.msg, b.flow
+            );
+        }
+    }
     if groups.is_empty() {
         text.push_str(
             "#\n# No conduit rule through here constrains protocol fields: nothing to inspect.\n",
@@ -405,6 +462,20 @@ fn compile(
         }
     }
     Compiled { text, ports }
+}
+
+/// `palisade_conduit c, palisade_rule id` for the rules next to a boundary rule, at most a few
+/// (a class of uncovered addresses borders no rule at all).
+fn boundary_metadata(policy: &Policy, rules: &[RuleId]) -> String {
+    let mut m: Vec<String> = Vec::new();
+    for r in rules.iter().take(4) {
+        if let Some(c) = policy.rule(*r).and_then(|r| policy.conduit(r.conduit)) {
+            m.push(format!("palisade_conduit {}", c.name));
+        }
+        m.push(format!("palisade_rule {}", rule_id(policy, *r)));
+    }
+    m.dedup();
+    m.join(", ")
 }
 
 /// The traffic each active rule admits, for one protocol.

@@ -90,6 +90,14 @@ pub fn rule_lines(text: &str) -> Vec<&str> {
         .collect()
 }
 
+/// The rule lines about protocol fields (on established flows), without the boundary's.
+pub fn field_lines(text: &str) -> Vec<&str> {
+    rule_lines(text)
+        .into_iter()
+        .filter(|l| l.contains("flow:to_server,established;"))
+        .collect()
+}
+
 /// A site around one conduit `plant -> field` with a gateway between the two zones; `rules`
 /// are the conduit's rules, `extra` more items.
 pub fn gateway_site(rules: &str, extra: &str) -> String {

@@ -4,22 +4,17 @@
 //! checks every file and replays traffic in tests/python/test_suricata.py.
 
 use crate::gateway_support::{
-    example, file, gateway_site, gateways, joined, rule_lines, site_text, EXAMPLES,
+    example, field_lines, file, gateway_site, gateways, joined, rule_lines, site_text, EXAMPLES,
 };
 use palisade_compiler::hash::sha256_hex;
-use palisade_targets::suricata::{emit, monitor, Options};
+use palisade_targets::suricata::{emit, monitor};
 use std::collections::BTreeMap;
-
-fn ids() -> Options {
-    Options::default()
-}
 
 #[test]
 fn golden_files_per_example() {
     for name in EXAMPLES {
         let policy = example(name);
-        let files =
-            emit(&policy, &gateways(&policy), &ids()).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let files = emit(&policy, &gateways(&policy)).unwrap_or_else(|e| panic!("{name}: {e:?}"));
         insta::assert_snapshot!(format!("suricata_{name}"), joined(&files));
         let files = monitor(&policy).unwrap();
         insta::assert_snapshot!(format!("suricata_monitor_{name}"), joined(&files));
@@ -29,8 +24,8 @@ fn golden_files_per_example() {
 #[test]
 fn output_is_deterministic() {
     for name in EXAMPLES {
-        let a = emit(&example(name), &gateways(&example(name)), &ids()).unwrap();
-        let b = emit(&example(name), &gateways(&example(name)), &ids()).unwrap();
+        let a = emit(&example(name), &gateways(&example(name))).unwrap();
+        let b = emit(&example(name), &gateways(&example(name))).unwrap();
         assert_eq!(a, b, "{name}");
     }
 }
@@ -38,7 +33,7 @@ fn output_is_deterministic() {
 #[test]
 fn header_names_sources_and_hashes_the_body() {
     let policy = example("refinery");
-    let files = emit(&policy, &gateways(&policy), &ids()).unwrap();
+    let files = emit(&policy, &gateways(&policy)).unwrap();
     for f in &files {
         let (head, body) = f
             .contents
@@ -60,12 +55,19 @@ fn header_names_sources_and_hashes_the_body() {
 }
 
 #[test]
-fn ips_drops_instead_of_alerting() {
-    let policy = example("refinery");
-    let files = emit(&policy, &gateways(&policy), &Options { ips: true }).unwrap();
+fn the_gateway_mode_decides_drop_or_alert() {
+    let mut policy = example("refinery");
+    let files = emit(&policy, &gateways(&policy)).unwrap();
     let rules = file(&files, "gw_sis.rules");
     assert!(rule_lines(rules).iter().all(|l| l.starts_with("drop ")));
     assert!(file(&files, "gw_sis.suricata.yaml").contains("app-layer.error-policy: drop-flow"));
+    for d in &mut policy.devices {
+        d.mode = palisade_compiler::ir::GatewayMode::Ids;
+    }
+    let files = emit(&policy, &gateways(&policy)).unwrap();
+    let rules = file(&files, "gw_sis.rules");
+    assert!(rule_lines(rules).iter().all(|l| l.starts_with("alert ")));
+    assert!(!file(&files, "gw_sis.suricata.yaml").contains("error-policy"));
     // The monitoring set never drops.
     assert!(
         rule_lines(file(&monitor(&policy).unwrap(), "palisade-monitor.rules"))
@@ -76,7 +78,7 @@ fn ips_drops_instead_of_alerting() {
 
 /// `header + keywords` (everything but msg, sid and flowbit names) -> sid.
 fn sids(text: &str) -> BTreeMap<String, String> {
-    rule_lines(text)
+    field_lines(text)
         .iter()
         .map(|l| {
             let sid = l
@@ -115,8 +117,8 @@ fn sids_follow_the_rule_not_its_position() {
     let b = site_text(
         &gateway_site(two, "").replace("conduit poll:", &format!("{extra}\nconduit poll:")),
     );
-    let ra = sids(file(&emit(&a, &gateways(&a), &ids()).unwrap(), "gw.rules"));
-    let rb = sids(file(&emit(&b, &gateways(&b), &ids()).unwrap(), "gw.rules"));
+    let ra = sids(file(&emit(&a, &gateways(&a)).unwrap(), "gw.rules"));
+    let rb = sids(file(&emit(&b, &gateways(&b)).unwrap(), "gw.rules"));
     assert!(ra.len() > 10);
     for (rule, sid) in &ra {
         assert_eq!(rb.get(rule), Some(sid), "sid of `{rule}` changed");
@@ -134,14 +136,10 @@ fn an_unconstrained_rule_lifts_the_constraint_for_its_own_traffic() {
         "  allow plant -> plc : modbus { function [read_holding_registers] }\n  allow eng_ws -> plc : modbus",
         "",
     ));
-    let rules = file(
-        &emit(&policy, &gateways(&policy), &ids()).unwrap(),
-        "gw.rules",
-    )
-    .to_string();
-    let lines = rule_lines(&rules);
+    let rules = file(&emit(&policy, &gateways(&policy)).unwrap(), "gw.rules").to_string();
+    let lines = field_lines(&rules);
     assert!(!lines.is_empty());
-    // eng_ws (10.1.0.20) may do anything: every rule covers the zone but it.
+    // eng_ws (10.1.0.20) may do anything: every field rule covers the zone but it.
     for l in lines {
         assert!(
             l.contains(" [10.1.0.0/28,10.1.0.16/30,10.1.0.21,10.1.0.22/31,"),
@@ -159,7 +157,7 @@ fn work_orders_get_their_own_rule_set() {
 role boss
 workorder restart { scope [rtu]; requested_by op; approved_by boss; max_duration 1h }"#,
     ));
-    let files = emit(&policy, &gateways(&policy), &ids()).unwrap();
+    let files = emit(&policy, &gateways(&policy)).unwrap();
     let base = file(&files, "gw.rules");
     let during = file(&files, "gw.during-restart.rules");
     assert!(
@@ -174,7 +172,7 @@ workorder restart { scope [rtu]; requested_by op; approved_by boss; max_duration
 
 fn errors(text: &str) -> Vec<(String, String)> {
     let policy = site_text(text);
-    let errs = emit(&policy, &gateways(&policy), &ids()).expect_err("expected errors");
+    let errs = emit(&policy, &gateways(&policy)).expect_err("expected errors");
     errs.iter()
         .map(|d| (d.code.clone(), d.message.clone()))
         .collect()
@@ -202,7 +200,7 @@ fn what_suricata_cannot_express_is_an_error() {
         "  allow hmi -> rtu : dnp3 { function [read] }",
         "",
     ));
-    let errs = emit(&policy, &gateways(&policy), &ids()).unwrap_err();
+    let errs = emit(&policy, &gateways(&policy)).unwrap_err();
     let text = gateway_site("  allow hmi -> rtu : dnp3 { function [read] }", "");
     let loc = errs[0].primary_location().unwrap();
     assert_eq!(loc.file, "site.pal");
@@ -212,8 +210,12 @@ fn what_suricata_cannot_express_is_an_error() {
     );
     // A port-level rule next to them is not a problem: no constraint, no protocol rule.
     let policy = site_text(&gateway_site("  allow hmi -> plc : modbus", ""));
-    let files = emit(&policy, &gateways(&policy), &ids()).unwrap();
-    assert!(rule_lines(file(&files, "gw.rules")).is_empty());
+    let files = emit(&policy, &gateways(&policy)).unwrap();
+    assert!(field_lines(file(&files, "gw.rules")).is_empty());
+    assert!(
+        !rule_lines(file(&files, "gw.rules")).is_empty(),
+        "the boundary is still there"
+    );
 }
 
 pub const HOSTILE: &str =
@@ -231,7 +233,7 @@ fn source_text_cannot_inject_rules() {
         .as_deref()
         .unwrap()
         .contains("pwned"));
-    let files = emit(&policy, &gateways(&policy), &ids()).unwrap();
+    let files = emit(&policy, &gateways(&policy)).unwrap();
     for f in &files {
         for line in f.contents.lines() {
             if line.starts_with('#') || line.is_empty() || line.starts_with('%') || line == "---" {
@@ -244,7 +246,7 @@ fn source_text_cannot_inject_rules() {
             .iter()
             .filter(|_| f.path.ends_with(".rules"))
         {
-            assert!(l.starts_with("alert ") && l.ends_with(" rev:1;)"), "{l}");
+            assert!(l.starts_with("drop ") && l.ends_with(" rev:1;)"), "{l}");
             assert_eq!(l.matches("sid:").count(), 1, "{l}");
         }
     }

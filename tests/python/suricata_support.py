@@ -113,10 +113,19 @@ def alerted_requests(capture, events):
     return dict(counts)
 
 
-def example_outputs(tmp, name, *args):
-    """Build example `name` for Suricata into a fresh directory and return it."""
-    out = tmp / f"{name}{''.join(args).replace('-', '_')}"
-    build(ROOT / "examples" / name, out, "--target", "suricata", *args)
+def example_outputs(tmp, name, *args, mode="ips"):
+    """Build example `name` for Suricata into a fresh directory and return it, with its
+    gateways in `mode` (the examples declare `mode ips`; `ids` builds a copy that monitors)."""
+    out = tmp / f"{name}_{mode}{''.join(args).replace('-', '_')}"
+    site = ROOT / "examples" / name
+    if mode != "ips":
+        copy = tmp / f"site_{name}_{mode}"
+        if not copy.exists():
+            shutil.copytree(site, copy)
+            for f in copy.glob("*.pal"):
+                f.write_text(f.read_text().replace("  mode ips\n", f"  mode {mode}\n"))
+        site = copy
+    build(site, out, "--target", "suricata", *args)
     return out
 
 

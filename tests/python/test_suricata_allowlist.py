@@ -49,7 +49,7 @@ def test_the_schema_rejects_what_the_format_does_not_allow(tmp_path):
     doc = allowlists(tmp_path, ROOT / "examples" / "refinery")[0]
     bad = []
     d = copy.deepcopy(doc)
-    d["format_version"] = 2
+    d["format_version"] = 3
     bad.append(d)
     d = copy.deepcopy(doc)
     d["conduits"][0]["flows"][0]["operations"]["protocol"] = "profinet"

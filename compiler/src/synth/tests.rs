@@ -128,12 +128,12 @@ fn components_agree_with_search() {
     }
     for p in [&policy, &cut] {
         let topo = crate::topology::Topology::new(p);
-        let comp = topo.components();
+        let comp = topo.connectivity();
         let ids: Vec<crate::ir::ZoneId> =
             (0..p.zones.len() as u32).map(crate::ir::ZoneId).collect();
         for a in &ids {
             for b in ids.iter().filter(|b| *b != a) {
-                let joined = comp.get(a).is_some_and(|x| comp.get(b) == Some(x));
+                let joined = comp.joined(*a, *b);
                 assert_eq!(joined, topo.connected(*a, *b), "{a:?} {b:?}");
             }
         }

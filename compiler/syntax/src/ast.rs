@@ -388,8 +388,13 @@ pub struct Device {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DeviceStmt {
     Target(Ident),
-    Interface { name: StrLit, faces: Vec<Ident> },
+    Interface {
+        name: StrLit,
+        faces: Vec<Ident>,
+    },
     Inline(Ident, Ident),
+    /// `mode ips` / `mode ids` (gateways).
+    Mode(Ident),
     Description(StrLit),
 }
 

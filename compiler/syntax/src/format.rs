@@ -594,6 +594,7 @@ fn device_stmt(st: &DeviceStmt) -> String {
             format!("interface {} faces {}", string(name), join(faces, ", ", id))
         }
         DeviceStmt::Inline(a, b) => format!("inline between {} and {}", a.name, b.name),
+        DeviceStmt::Mode(m) => format!("mode {}", m.name),
         DeviceStmt::Description(d) => description(d),
     }
 }

@@ -228,6 +228,8 @@ pub enum Token {
     Faces,
     #[token("inline")]
     Inline,
+    #[token("mode")]
+    Mode,
     #[token("between")]
     Between,
     #[token("and")]
@@ -476,6 +478,7 @@ pub const KEYWORDS: &[(&str, &str)] = &[
     ("target", "Target"),
     ("faces", "Faces"),
     ("inline", "Inline"),
+    ("mode", "Mode"),
     ("between", "Between"),
     ("and", "And"),
     ("or", "Or"),

@@ -38,6 +38,12 @@ pub enum Hop {
         from: ZoneId,
         to: ZoneId,
     },
+    /// Through a gateway in IDS mode, which watches and enforces nothing.
+    Monitored {
+        device: DeviceId,
+        from: ZoneId,
+        to: ZoneId,
+    },
     /// Into a bridge asset from one of its zones.
     IntoBridge { asset: AssetId, from: ZoneId },
     /// Out of a bridge asset into another of its zones.
@@ -141,6 +147,32 @@ impl AttackGraph {
                             *y,
                             Hop::Link {
                                 link: LinkId(l as u32),
+                                from: *a,
+                                to: *b,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+        for (d, dev) in policy.devices.iter().enumerate() {
+            let device = DeviceId(d as u32);
+            if dev.filters() || cut.device == Some(device) {
+                continue;
+            }
+            let faces: BTreeSet<ZoneId> = dev
+                .interfaces
+                .iter()
+                .flat_map(|i| i.faces.iter().copied())
+                .collect();
+            for a in &faces {
+                for b in &faces {
+                    if let (true, Some(x), Some(y)) = (a != b, zones.get(a), zones.get(b)) {
+                        graph.add_edge(
+                            *x,
+                            *y,
+                            Hop::Monitored {
+                                device,
                                 from: *a,
                                 to: *b,
                             },

@@ -120,7 +120,36 @@ fn protected(ctx: &Ctx<'_>, f: &DataFlow, s: &Scenario) -> Finding {
             }
         }
         let hop_text = format!("{} -> {}", a.name, b.name);
-        match carriers.iter().find(|c| c.3) {
+        // Every route must protect the data: a rule over an unprotected service beside a
+        // protected one carries it unprotected too, and so does an unfiltered path.
+        let open_path = zones(a).iter().any(|za| {
+            zones(b)
+                .iter()
+                .any(|zb| ctx.net.enforcement_of(*za, *zb) == Enforcement::Unfiltered)
+        });
+        if open_path {
+            failures.push(format!(
+                "`{hop_text}` can travel over an unfiltered path (link, bridge or IDS gateway), which protects nothing"
+            ));
+            steps.push(Step {
+                from: a.name.clone(),
+                to: b.name.clone(),
+                via: "hop".into(),
+                conduit: None,
+                rule: None,
+                service: None,
+                packet: None,
+                packet_text: None,
+                devices: Vec::new(),
+                witness_check: None,
+                location: Some(p.location(hop.span)),
+                label: "this hop can cross the zone boundary with no device and no protection"
+                    .into(),
+            });
+            continue;
+        }
+        let weak = carriers.iter().find(|c| !c.3);
+        match carriers.iter().find(|c| c.3).filter(|_| weak.is_none()) {
             Some((rid, svc, word, _)) => {
                 let rule = p.rule(*rid);
                 carried.push(format!(
@@ -131,7 +160,7 @@ fn protected(ctx: &Ctx<'_>, f: &DataFlow, s: &Scenario) -> Finding {
                 ));
             }
             None => {
-                let why = match carriers.first() {
+                let why = match weak {
                     Some((rid, svc, word, _)) => {
                         if let Some(r) = p.rule(*rid) {
                             steps.push(Step {
@@ -149,12 +178,22 @@ fn protected(ctx: &Ctx<'_>, f: &DataFlow, s: &Scenario) -> Finding {
                                 label: format!("carries `{hop_text}` ({word}) over `{svc}`, which does not provide {need}"),
                             });
                         }
-                        let all: Vec<String> =
-                            carriers.iter().map(|c| format!("`{}`", c.1)).collect();
-                        format!(
-                            "`{hop_text}` is carried only by {}, none providing {need}",
-                            all.join(", ")
-                        )
+                        let weak: Vec<String> = carriers
+                            .iter()
+                            .filter(|c| !c.3)
+                            .map(|c| format!("`{}`", c.1))
+                            .collect();
+                        if carriers.iter().any(|c| c.3) {
+                            format!(
+                                "`{hop_text}` is also carried by {}, which does not provide {need}: every route must",
+                                weak.join(", ")
+                            )
+                        } else {
+                            format!(
+                                "`{hop_text}` is carried only by {}, none providing {need}",
+                                weak.join(", ")
+                            )
+                        }
                     }
                     None => format!("no rule open in this scenario carries `{hop_text}`"),
                 };

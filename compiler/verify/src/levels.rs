@@ -139,6 +139,11 @@ fn reliance_uncached(
         None => Err("the control names nothing it relies on".into()),
         Some(Reliance::Gateway(g)) => {
             let gname = p.device(*g).map(|d| d.name.clone()).unwrap_or_default();
+            if p.device(*g).is_some_and(|d| !d.inspects()) {
+                return Err(format!(
+                    "gateway `{gname}` is in IDS mode: it monitors and enforces nothing"
+                ));
+            }
             for (from, to, rules) in &inc {
                 if !ctx.net.device_on_every_path(*from, *to, *g) {
                     return Err(format!(
@@ -152,7 +157,7 @@ fn reliance_uncached(
                     for sid in p.leaf_services(&rule.services) {
                         let Some(sv) = p.service(sid) else { continue };
                         let named = rule.fields.as_ref().is_some_and(|f| {
-                            Some(f.family) == sv.inspect && !f.functions.is_empty()
+                            Some(f.family) == sv.inspect && !f.enforced_functions().is_empty()
                         });
                         if !named && !sv.integrity {
                             return Err(format!("rule {} admits `{}`, neither restricted to named functions nor authenticated", rule_text(*r), sv.name));

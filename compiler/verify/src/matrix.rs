@@ -11,7 +11,7 @@ use crate::packet::{rule_admits, rule_formula, Packet};
 use crate::scenario::Scenario;
 use crate::solver::Outcome;
 use crate::Ctx;
-use palisade_compiler::ir::{RuleId, WorkOrderId, ZoneId};
+use palisade_compiler::ir::{RuleId, WorkOrderId, ZoneId, EXTERNAL};
 use palisade_compiler::Diagnostic;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -73,6 +73,16 @@ pub fn compute(ctx: &Ctx<'_>) -> Matrix {
             if a != b && net.component.get(a.index()) == net.component.get(b.index()) {
                 pairs.insert((a, b));
             }
+        }
+    }
+    // `external` is a component of its own (never a transit network); zones joined to it
+    // with no device (a modem bridge) still reach it and are reached from it.
+    let reach = net.unfiltered_from(EXTERNAL);
+    for z in 0..p.zones.len() {
+        let z = ZoneId(z as u32);
+        if z != EXTERNAL && reach.contains(&z) {
+            pairs.insert((EXTERNAL, z));
+            pairs.insert((z, EXTERNAL));
         }
     }
     for (a, b) in pairs {

@@ -13,7 +13,7 @@
 use crate::packet::{rule_boxes, FieldMode, HeaderBox, Interval};
 use crate::scenario::{scope_addrs, Scenario};
 use palisade_compiler::address::AddrRange;
-use palisade_compiler::ir::{AssetId, DeviceId, DeviceKind, Policy, RuleId, WorkOrderId, ZoneId};
+use palisade_compiler::ir::{AssetId, DeviceId, Policy, RuleId, WorkOrderId, ZoneId, EXTERNAL};
 use palisade_compiler::topology::{Crossing, Topology};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -153,8 +153,9 @@ impl<'p> Network<'p> {
         self.reach_sets(from, removed).classify(to)
     }
 
+    /// Whether a crossing passes a gateway that enforces protocol fields (IPS mode).
     fn is_gateway(&self, c: &Crossing) -> bool {
-        matches!(c, Crossing::Device { device, .. } if self.policy.device(*device).is_some_and(|d| d.kind == DeviceKind::Gateway))
+        matches!(c, Crossing::Device { device, .. } if self.policy.device(*device).is_some_and(|d| d.inspects()))
     }
 
     fn reach_sets(&self, from: ZoneId, removed: Option<DeviceId>) -> ReachSets {
@@ -166,11 +167,16 @@ impl<'p> Network<'p> {
         }
     }
 
+    /// The zones a packet from `from` reaches with no filtering device on its way.
+    pub fn unfiltered_from(&self, from: ZoneId) -> BTreeSet<ZoneId> {
+        self.bfs(from, |c| !c.is_filtered())
+    }
+
     fn bfs(&self, from: ZoneId, allow: impl Fn(&Crossing) -> bool) -> BTreeSet<ZoneId> {
         let mut seen = BTreeSet::from([from]);
         let mut queue = VecDeque::from([from]);
         while let Some(z) = queue.pop_front() {
-            for (n, c) in self.topology.neighbours(z) {
+            for (n, c) in self.topology.onward(z, from) {
                 if allow(c) && seen.insert(*n) {
                     queue.push_back(*n);
                 }
@@ -199,15 +205,12 @@ impl<'p> Network<'p> {
             .unwrap_or_default()
     }
 
-    /// The gateways every path from `from` to `to` crosses.
+    /// The gateways that enforce fields (IPS mode) and that every path from `from` to `to`
+    /// crosses.
     pub fn gateways_between(&self, from: ZoneId, to: ZoneId) -> Vec<DeviceId> {
         (0..self.policy.devices.len())
             .map(|d| DeviceId(d as u32))
-            .filter(|d| {
-                self.policy
-                    .device(*d)
-                    .is_some_and(|x| x.kind == DeviceKind::Gateway)
-            })
+            .filter(|d| self.policy.device(*d).is_some_and(|x| x.inspects()))
             .filter(|d| !self.reach_sets(from, Some(*d)).any.contains(&to))
             .collect()
     }
@@ -316,12 +319,20 @@ impl ReachSets {
     }
 }
 
-/// Components of the zone graph over unfiltered crossings (links and bridge assets).
+/// Components of the zone graph over unfiltered crossings (links, bridge assets, IDS
+/// gateways). `external` is never a transit network: it is a component of its own.
 fn components(policy: &Policy, topology: &Topology) -> Vec<usize> {
     let n = policy.zones.len();
     let mut comp: Vec<Option<usize>> = vec![None; n];
     let mut next = 0;
     for start in 0..n {
+        if start == EXTERNAL.index() {
+            if let Some(c) = comp.get_mut(start) {
+                *c = Some(next);
+            }
+            next += 1;
+            continue;
+        }
         if comp.get(start).copied().flatten().is_some() {
             continue;
         }
@@ -331,7 +342,7 @@ fn components(policy: &Policy, topology: &Topology) -> Vec<usize> {
         }
         while let Some(z) = queue.pop_front() {
             for (nb, c) in topology.neighbours(z) {
-                if c.is_filtered() {
+                if c.is_filtered() || *nb == EXTERNAL {
                     continue;
                 }
                 if let Some(slot) = comp.get_mut(nb.index()) {

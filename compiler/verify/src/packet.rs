@@ -356,7 +356,7 @@ fn field_boxes(f: &FieldConstraints) -> Vec<HeaderBox> {
             .flat_map(|b| ivs.iter().map(move |i| b.with(dim, *i)))
             .collect()
     };
-    let functions = code_intervals(f.functions.iter().map(|c| c.code as u128));
+    let functions = code_intervals(f.enforced_functions().iter().map(|c| c.code as u128));
     let units: Vec<Interval> = f
         .units
         .iter()
@@ -481,7 +481,8 @@ fn fields_admit(f: &FieldConstraints, p: &Packet) -> bool {
     let in_pairs = |v: u16, pairs: &[(u16, u16)]| {
         pairs.is_empty() || pairs.iter().any(|(a, b)| *a <= v && v <= *b)
     };
-    let fn_ok = |v: u8| f.functions.is_empty() || f.functions.iter().any(|c| c.code == v);
+    let fns = f.enforced_functions();
+    let fn_ok = |v: u8| fns.is_empty() || fns.iter().any(|c| c.code == v);
     match f.family {
         ProtocolFamily::Modbus => {
             fn_ok(p.modbus_function)
@@ -652,11 +653,11 @@ impl SymbolicPacket {
 
     fn fields(&self, f: &FieldConstraints) -> Bool {
         let codes = |x: &BV, bits: u32| -> Bool {
-            if f.functions.is_empty() {
+            if f.enforced_functions().is_empty() {
                 return Bool::from_bool(true);
             }
             let parts: Vec<Bool> = f
-                .functions
+                .enforced_functions()
                 .iter()
                 .map(|c| x.eq(BV::from_u64(c.code as u64, bits)))
                 .collect();

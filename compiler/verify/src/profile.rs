@@ -235,17 +235,17 @@ fn inspected_writes(ctx: &Ctx<'_>, c: &ProfileCheck) -> Vec<PropertyResult> {
         let s = rule_scenario(p, r);
         let (f, ms) = timed(|| {
             let checked = format!("`{}` into `{}` (SL-T {}) is restricted to named functions and inspected by a gateway, or compensated", industrial.join(", "), p.zone_name(r.to), level(p, r.to));
-            let named = r.fields.as_ref().is_some_and(|f| !f.functions.is_empty());
+            let named = r
+                .fields
+                .as_ref()
+                .is_some_and(|f| !f.enforced_functions().is_empty());
             let inspected = ctx.net.enforcement_of(r.from, r.to) == Enforcement::Inspected;
             if named && inspected {
                 let gws: Vec<String> = ctx
                     .net
                     .path_devices(r.from, r.to, Enforcement::Inspected, None)
                     .iter()
-                    .filter(|d| {
-                        p.device(**d)
-                            .is_some_and(|x| x.kind == palisade_compiler::ir::DeviceKind::Gateway)
-                    })
+                    .filter(|d| p.device(**d).is_some_and(|x| x.inspects()))
                     .filter_map(|d| p.device(*d))
                     .map(|d| format!("`{}`", d.name))
                     .collect();

@@ -7,8 +7,8 @@
 //! those in which X is closed (base, every other order alone, and all other orders together).
 //! Opening more rules only adds packets, so these cover every combination of open orders.
 
-use palisade_compiler::address::{merge, AddrRange};
-use palisade_compiler::ir::{self, Policy, RuleId, ScopeItem, WorkOrderId};
+use palisade_compiler::address::AddrRange;
+use palisade_compiler::ir::{self, Policy, RuleId, WorkOrderId};
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -143,24 +143,5 @@ pub fn scenarios_for(policy: &Policy, scope: ir::Scenario) -> Vec<Scenario> {
 
 /// The addresses of a work order's scope (zones' networks, assets with their interfaces).
 pub fn scope_addrs(policy: &Policy, w: WorkOrderId) -> Vec<AddrRange> {
-    let Some(wo) = policy.workorder(w) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for item in &wo.scope {
-        match item {
-            ScopeItem::Zone(z) => {
-                if let Some(z) = policy.zone(*z) {
-                    out.extend(z.networks.iter().map(|n| n.range()));
-                }
-            }
-            ScopeItem::Asset(a) => {
-                if let Some(a) = policy.asset(*a) {
-                    out.push(a.addr);
-                    out.extend(a.interfaces.iter().map(|i| i.addr));
-                }
-            }
-        }
-    }
-    merge(out)
+    policy.scope_addrs(w)
 }

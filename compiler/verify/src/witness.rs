@@ -228,6 +228,28 @@ pub fn steps(
                     ),
                 }
             }
+            Hop::Monitored { device, from, to } => {
+                let d = policy.device(*device);
+                Step {
+                    from: zn(*from),
+                    to: zn(*to),
+                    via: "ids_gateway".into(),
+                    conduit: None,
+                    rule: None,
+                    service: None,
+                    packet: None,
+                    packet_text: Some("any packet (monitored, not filtered)".into()),
+                    devices: d.map(|d| d.name.clone()).into_iter().collect(),
+                    witness_check: None,
+                    location: d.map(|d| policy.location(d.span)),
+                    label: format!(
+                        "gateway `{}` is in IDS mode: it watches `{}` -> `{}` and drops nothing",
+                        d.map(|d| d.name.as_str()).unwrap_or("?"),
+                        zn(*from),
+                        zn(*to)
+                    ),
+                }
+            }
             Hop::IntoBridge { asset, from } => {
                 let a = policy.asset(*asset);
                 let name = a.map(|a| a.name.clone()).unwrap_or_default();
