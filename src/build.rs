@@ -58,6 +58,7 @@ pub fn cmd_build(
     print_diagnostics(diags, &s.sources, format)?;
     let policy = policy_ir(&s.db, s.site);
     // The site's proofs come first: a refuted or unproved property writes nothing.
+    let mut proved = None;
     if checks.verify {
         let report = palisade_verify::verify(policy, &palisade_verify::Options::default());
         print_diagnostics(&report.diagnostics, &s.sources, format)?;
@@ -67,8 +68,12 @@ pub fn cmd_build(
             eprintln!("build failed: {refuted} property(ies) refuted, {unknown} unknown; nothing was written (`--no-verify` skips the proofs)");
             return Ok(ExitCode::from(1));
         }
+        proved = Some(report.count(palisade_verify::Verdict::Proved));
     } else {
-        eprintln!("warning: --no-verify: the site's assertions and profile were not proved");
+        eprintln!("warning: --no-verify: the site's assertions, profile, security levels, approvals and data flows were NOT proved");
+    }
+    if !checks.validate {
+        eprintln!("warning: --no-validate: the emitted firewall rulesets were NOT proved equal to the policy");
     }
 
     // Devices grouped by the target they get.
@@ -92,6 +97,7 @@ pub fn cmd_build(
     }
     let mut files: Vec<OutputFile> = Vec::new();
     let mut errors = Vec::new();
+    let mut validated = 0;
     for (t, devices) in &by_target {
         let emitted = palisade_targets::emit(policy, *t, devices);
         match emitted {
@@ -101,6 +107,9 @@ pub fn cmd_build(
                     errors.extend(palisade_targets::validate::check_files(
                         policy, *t, devices, &f,
                     ));
+                    if matches!(t, Target::Nftables | Target::Iptables | Target::CiscoIos) {
+                        validated += devices.len();
+                    }
                 }
                 files.extend(f)
             }
@@ -125,6 +134,20 @@ pub fn cmd_build(
         return Ok(ExitCode::from(1));
     }
     write_all(out_dir, &files)?;
+    let proofs = match proved {
+        Some(n) => format!("{n} properties proved"),
+        None => "NOT VERIFIED (--no-verify)".to_string(),
+    };
+    let validation = if checks.validate {
+        format!("{validated} firewall ruleset(s) validated")
+    } else {
+        "rulesets NOT VALIDATED (--no-validate)".to_string()
+    };
+    eprintln!(
+        "build: {proofs}, {validation}, {} file(s) written to {}",
+        files.len(),
+        out_dir.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

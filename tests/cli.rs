@@ -390,3 +390,43 @@ fn hostile_input_never_panics() {
     assert_exit(&o, 1, "importing a file of random bytes");
     assert!(stderr(&o).contains("error[E0010]"), "{}", stderr(&o));
 }
+
+#[test]
+fn build_ends_with_one_summary_line_and_says_what_it_skipped() {
+    let dir = TempDir::new("summary");
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    let o = palisade(&["build", "examples/refinery", "-o", out_s]);
+    assert_exit(&o, 0, "build");
+    let last = stderr(&o).lines().last().unwrap_or_default().to_string();
+    assert!(
+        last.starts_with("build: ")
+            && last.contains(
+                " properties proved, 3 firewall ruleset(s) validated, 13 file(s) written to "
+            ),
+        "{last}"
+    );
+    let o = palisade(&[
+        "build",
+        "examples/refinery",
+        "-o",
+        out_s,
+        "--no-verify",
+        "--no-validate",
+    ]);
+    assert_exit(&o, 0, "build --no-verify --no-validate");
+    let err = stderr(&o);
+    assert!(
+        err.contains("--no-verify: the site's assertions") && err.contains("NOT proved"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--no-validate: the emitted firewall rulesets were NOT proved"),
+        "{err}"
+    );
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("NOT VERIFIED") && last.contains("NOT VALIDATED"),
+        "{last}"
+    );
+}

@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod enforcement;
 mod firewall_cisco;
 mod firewall_ipt;
 mod firewall_kernel;

@@ -10,6 +10,7 @@
 
 mod cancel;
 mod differential;
+mod enforcement;
 mod examples;
 mod fixtures;
 mod support;

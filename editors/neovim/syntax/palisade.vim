@@ -8,7 +8,7 @@ syntax keyword palisadeDeclaration conduit firewall gateway link workorder dataf
 syntax keyword palisadeConstant any external base integrity confidentiality push pull
 syntax keyword palisadeKeyword timezone roles function access security_level network at kind capability interface
 syntax keyword palisadeKeyword bridge compensating covers relies_on because owner expires allow when unidirectional
-syntax keyword palisadeKeyword log target faces inline between and or of scope requested_by
+syntax keyword palisadeKeyword log target faces inline mode between and or of scope requested_by
 syntax keyword palisadeKeyword approved_by separation_of_duties prerequisite window max_duration emergency review_after opens no_path only_via
 syntax keyword palisadeKeyword isolated reachable approvals in during except description inspect provides broadcast
 syntax keyword palisadeKeyword multicast layer2 isolation require disable
