@@ -18,6 +18,7 @@ mod output;
 mod report;
 mod sarif;
 mod verify;
+mod window;
 mod workorder;
 
 #[derive(Parser)]

@@ -26,9 +26,14 @@ pub enum WorkorderCommand {
         #[command(flatten)]
         common: Common,
         /// How long the instance stays open, e.g. `2h`, `90m`, `1h30m` (at most the order's
-        /// max_duration, which is also the default).
+        /// max_duration, which is also the default, and never past the end of the order's
+        /// current window).
         #[arg(long)]
         duration: Option<String>,
+        /// Open outside the order's window (loudly; for an emergency that has no
+        /// break-glass order).
+        #[arg(long)]
+        force: bool,
     },
     /// Close an instance: remove its scope from the sets (new and established flows stop).
     Close {
@@ -141,13 +146,14 @@ fn scope_addrs(
 }
 
 pub fn cmd_workorder(cmd: WorkorderCommand) -> Result<ExitCode, String> {
-    let (name, common, duration, open) = match cmd {
+    let (name, common, duration, open, force) = match cmd {
         WorkorderCommand::Open {
             name,
             common,
             duration,
-        } => (name, common, duration, true),
-        WorkorderCommand::Close { name, common } => (name, common, None, false),
+            force,
+        } => (name, common, duration, true, force),
+        WorkorderCommand::Close { name, common } => (name, common, None, false, false),
     };
     let s = load(std::slice::from_ref(&common.site))?;
     let diags = site_diagnostics(&s.db, s.site);
@@ -193,6 +199,22 @@ pub fn cmd_workorder(cmd: WorkorderCommand) -> Result<ExitCode, String> {
             eprintln!("error: an instance of `{name}` may stay open at most {max} s (max_duration); asked for {seconds} s");
             return Ok(ExitCode::from(1));
         }
+        let seconds = match crate::window::remaining(policy, order, crate::window::now()?) {
+            Ok(None) => seconds,
+            Ok(Some(left)) if left < seconds => {
+                eprintln!("note: the window of `{name}` ends in {left} s: the instance closes then, not in {seconds} s");
+                left
+            }
+            Ok(Some(_)) => seconds,
+            Err(why) if force => {
+                eprintln!("warning: --force: opening `{name}` OUTSIDE its window ({why}); this is recorded in the commands");
+                seconds
+            }
+            Err(why) => {
+                eprintln!("error: {why}; nothing was opened (`--force` opens anyway, loudly)");
+                return Ok(ExitCode::from(1));
+            }
+        };
         Action::Open { seconds }
     } else {
         Action::Close
@@ -217,7 +239,7 @@ pub fn cmd_workorder(cmd: WorkorderCommand) -> Result<ExitCode, String> {
         .collect();
     if devices.is_empty() {
         eprintln!(
-            "error: no firewall{} carries rules of work order `{name}`",
+            "error: no device{} carries rules of work order `{name}`",
             common
                 .device
                 .as_ref()
@@ -239,50 +261,75 @@ pub fn cmd_workorder(cmd: WorkorderCommand) -> Result<ExitCode, String> {
         return Ok(ExitCode::from(1));
     }
     let verb = if open { "open" } else { "close" };
-    let mut out = std::io::stdout().lock();
+    let forced = if force {
+        " (FORCED outside its window)"
+    } else {
+        ""
+    };
+    // Every device's commands first: a failure on one prints nothing for any.
+    let mut planned = Vec::new();
     for d in devices {
         let dev = policy.device(d).ok_or("no such device")?;
         let Some(target) = override_target.or(dev.target) else {
             continue;
         };
-        let cmds = gates::commands(policy, &placement, d, target, wo, &scope, action)?;
-        let what = format!(
-            "{verb} work order {name} for {}{}",
-            common.scope.join(", "),
-            match action {
-                Action::Open { seconds } => format!(", {seconds} s"),
-                Action::Close => String::new(),
-            }
-        );
-        if common.apply {
-            apply(target, &cmds)?;
-            eprintln!("{}: {what}: done", dev.name);
-            continue;
+        let cmds = gates::commands(policy, &placement, d, target, wo, &scope, action)
+            .map_err(|e| format!("{}: {e}; nothing was printed or applied", dev.name))?;
+        planned.push((dev, target, cmds));
+    }
+    let what = format!(
+        "{verb} work order {name} for {}{}{forced}",
+        common.scope.join(", "),
+        match action {
+            Action::Open { seconds } => format!(", {seconds} s"),
+            Action::Close => String::new(),
         }
-        let w = |out: &mut std::io::StdoutLock, s: String| {
-            writeln!(out, "{s}").map_err(|e| e.to_string())
-        };
+    );
+    if common.apply {
+        for (dev, target, cmds) in &planned {
+            apply(*target, cmds)?;
+            eprintln!("{}: {what}: done", dev.name);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut text = String::new();
+    for (dev, target, cmds) in &planned {
         match target {
             Target::Nftables => {
-                w(&mut out, format!("# {} (nftables): {what}", dev.name))?;
-                w(&mut out, format!("nft -f - <<'EOF'\n{cmds}EOF"))?;
+                text.push_str(&format!("# {} (nftables): {what}\n", dev.name));
+                text.push_str(&format!("nft -f - <<'EOF'\n{cmds}EOF\n"));
             }
             Target::Iptables => {
-                w(&mut out, format!("# {} (iptables/ipset): {what}", dev.name))?;
-                w(&mut out, cmds.trim_end().to_string())?;
+                text.push_str(&format!("# {} (iptables/ipset): {what}\n", dev.name));
+                text.push_str(&format!("{}\n", cmds.trim_end()));
             }
-            _ => {
-                w(
-                    &mut out,
-                    format!("! {} (cisco-ios, configuration mode): {what}", dev.name),
-                )?;
+            Target::Suricata => {
+                text.push_str(&format!("# {} (suricata gateway): {what}\n", dev.name));
+                text.push_str(cmds);
+            }
+            Target::AllowlistJson => {
+                text.push_str(&format!(
+                    "# {} (allowlist-json gateway, hand to its integration): {what}\n",
+                    dev.name
+                ));
+                text.push_str(cmds);
+            }
+            Target::CiscoIos => {
+                text.push_str(&format!(
+                    "! {} (cisco-ios, configuration mode): {what}\n",
+                    dev.name
+                ));
                 if let Action::Open { seconds } = action {
-                    w(&mut out, format!("! IOS cannot expire group entries: run `palisade workorder close` in {seconds} s"))?;
+                    text.push_str(&format!("! IOS cannot expire group entries: run `palisade workorder close` in {seconds} s\n"));
                 }
-                w(&mut out, cmds.trim_end().to_string())?;
+                text.push_str(&format!("{}\n", cmds.trim_end()));
             }
         }
     }
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -307,7 +354,15 @@ fn apply(target: Target, cmds: &str) -> Result<(), String> {
                 }
             }
         }
-        _ => return Err("--apply works for nftables and iptables firewalls; paste the IOS lines into the device".into()),
+        Target::Suricata => {
+            let mut child = Command::new("sh").args(["-e"]).stdin(Stdio::piped()).spawn().map_err(|e| format!("sh: {e}"))?;
+            child.stdin.take().ok_or("sh: no stdin")?.write_all(cmds.as_bytes()).map_err(|e| format!("sh: {e}"))?;
+            let status = child.wait().map_err(|e| format!("sh: {e}"))?;
+            if !status.success() {
+                return Err(format!("the gateway commands failed ({status})"));
+            }
+        }
+        _ => return Err("--apply works for nftables and iptables firewalls and Suricata gateways; paste the IOS lines into the device, hand the JSON to the gateway's integration".into()),
     }
     Ok(())
 }

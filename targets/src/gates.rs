@@ -9,7 +9,7 @@
 //! shortcut then stops established sessions too.
 
 use crate::placement::Placement;
-use crate::{cisco, iptables, nftables};
+use crate::{cisco, iptables, nftables, suricata};
 use palisade_compiler::address::{merge, AddrRange};
 use palisade_compiler::ir::{DeviceId, Policy, RuleId, Target, WorkOrderId};
 use std::fmt::Write;
@@ -160,9 +160,81 @@ pub fn commands(
                 out.push_str("end\n");
             }
         }
-        Target::Suricata | Target::AllowlistJson => {
-            return Err("a gateway has no work-order sets".into())
+        Target::Suricata => suricata_commands(policy, device, wo, &scope, action, &mut out)?,
+        Target::AllowlistJson => {
+            let name = policy
+                .device(device)
+                .map(|d| d.name.as_str())
+                .unwrap_or("?");
+            let order = policy.workorder(wo).map(|w| w.name.as_str()).unwrap_or("?");
+            let addrs: Vec<String> = scope.iter().map(|r| format!("\"{r}\"")).collect();
+            let (verb, seconds) = match action {
+                Action::Open { seconds } => ("open", seconds.to_string()),
+                Action::Close => ("close", "null".to_string()),
+            };
+            // Names are identifiers and addresses are printed by Palisade: no escaping needed.
+            let _ = writeln!(
+                out,
+                "{{\"format\":\"palisade-workorder-instance\",\"format_version\":1,\"device\":\"{name}\",\"workorder\":\"{order}\",\"action\":\"{verb}\",\"scope\":[{}],\"seconds\":{seconds}}}",
+                addrs.join(",")
+            );
         }
     }
     Ok(out)
+}
+
+/// Where `palisade workorder` installs a Suricata gateway's rule files (the build writes
+/// `<gateway>.rules`; copy it there and list it in suricata.yaml's `rule-files`).
+pub const SURICATA_RULES_DIR: &str = "/etc/suricata/rules";
+
+/// A Suricata gateway opens an instance by loading its rule file with the instance's flows
+/// admitted, and closes it (or a timer does, at expiry) by loading the base file again.
+fn suricata_commands(
+    policy: &Policy,
+    device: DeviceId,
+    wo: WorkOrderId,
+    scope: &[AddrRange],
+    action: Action,
+    out: &mut String,
+) -> Result<(), String> {
+    let label: Vec<String> = scope.iter().map(|r| r.to_string()).collect();
+    let (base, open) = suricata::instance_files(policy, device, wo, scope, &label.join(", "))
+        .map_err(|d| {
+            d.iter()
+                .map(|d| d.message.clone())
+                .collect::<Vec<_>>()
+                .join("; ")
+        })?;
+    let dir = SURICATA_RULES_DIR;
+    let name = policy
+        .device(device)
+        .map(|d| d.name.as_str())
+        .unwrap_or("?");
+    let order = policy.workorder(wo).map(|w| w.name.as_str()).unwrap_or("?");
+    let file = format!("{dir}/{name}.rules");
+    let unit = format!("palisade-wo-{order}-{name}");
+    let install = |out: &mut String, contents: &str| {
+        let _ = writeln!(out, "cat > {file}.new <<'PALISADE_EOF'");
+        out.push_str(contents);
+        let _ = writeln!(out, "PALISADE_EOF");
+        let _ = writeln!(out, "mv {file}.new {file}");
+        let _ = writeln!(out, "suricatasc -c reload-rules");
+    };
+    match action {
+        Action::Open { seconds } => {
+            let _ = writeln!(out, "cat > {file}.base <<'PALISADE_EOF'");
+            out.push_str(&base.contents);
+            let _ = writeln!(out, "PALISADE_EOF");
+            install(out, &open.contents);
+            let _ = writeln!(
+                out,
+                "systemd-run --on-active={seconds}s --unit={unit} --collect /bin/sh -c 'cp {file}.base {file}.new && mv {file}.new {file} && suricatasc -c reload-rules'"
+            );
+        }
+        Action::Close => {
+            install(out, &base.contents);
+            let _ = writeln!(out, "systemctl stop {unit}.timer 2>/dev/null || true");
+        }
+    }
+    Ok(())
 }

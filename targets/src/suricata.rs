@@ -25,6 +25,7 @@ use crate::placement;
 use crate::{Emitted, OutputFile};
 use cells::{flow_groups, merge_ports, FlowGroup, Grant};
 use complement::{Address, Allowed, Function, Problem};
+use palisade_compiler::address::AddrRange;
 use palisade_compiler::diagnostic::{normalize, Diagnostic};
 use palisade_compiler::ir::{
     DeviceId, FieldConstraints, GatewayMode, Policy, ProtocolFamily, RuleId, Transport, WorkOrderId,
@@ -69,7 +70,7 @@ pub fn emit(policy: &Policy, devices: &[DeviceId]) -> Emitted {
         let base = compile(
             policy,
             &rules,
-            &BTreeSet::new(),
+            &BTreeMap::new(),
             action,
             true,
             &mut problems,
@@ -101,7 +102,7 @@ pub fn emit(policy: &Policy, devices: &[DeviceId]) -> Emitted {
             let during = compile(
                 policy,
                 &rules,
-                &[wo].into_iter().collect(),
+                &[(wo, policy.scope_addrs(wo))].into_iter().collect(),
                 action,
                 true,
                 &mut problems,
@@ -143,6 +144,48 @@ pub fn emit(policy: &Policy, devices: &[DeviceId]) -> Emitted {
     finish(policy, files, problems)
 }
 
+/// The rule file of gateway `device` while one instance of `wo` is open on `scope` (the
+/// order's flows with one end in the scope, nothing more), with the base file it replaces:
+/// what `palisade workorder open` installs on a Suricata gateway and `close` restores.
+pub fn instance_files(
+    policy: &Policy,
+    device: DeviceId,
+    wo: WorkOrderId,
+    scope: &[AddrRange],
+    label: &str,
+) -> Result<(OutputFile, OutputFile), Vec<Diagnostic>> {
+    let base = emit(policy, &[device])?;
+    let dev = policy.device(device).ok_or_else(Vec::new)?;
+    let path = format!("{}.rules", dev.name);
+    let base = base
+        .into_iter()
+        .find(|f| f.path == path)
+        .ok_or_else(Vec::new)?;
+    let placement = placement::place(policy);
+    let rules: BTreeSet<RuleId> = placement.rules_on(device).map(|p| p.rule).collect();
+    let action = if dev.mode == GatewayMode::Ips {
+        "drop"
+    } else {
+        "alert"
+    };
+    let open: BTreeMap<WorkOrderId, Vec<AddrRange>> = [(wo, scope.to_vec())].into_iter().collect();
+    let mut problems = Vec::new();
+    let compiled = compile(policy, &rules, &open, action, true, &mut problems);
+    if !problems.is_empty() {
+        return finish(policy, Vec::new(), problems).map(|_| (base.clone(), base));
+    }
+    let order = policy.workorder(wo).map(|w| w.name.as_str()).unwrap_or("?");
+    let intro = format!(
+        "# Rules of gateway {} (mode {}) while work order {order} is open for {}.\n\
+         # Restore {path} from the build when the instance closes.\n",
+        dev.name,
+        dev.mode.name(),
+        comment_safe(label)
+    );
+    let open_file = rules_file(policy, Some(&dev.name), path, &intro, &compiled.text);
+    Ok((base, open_file))
+}
+
 /// A monitoring rule set for a SOC sensor: every conduit's protocol constraints, wherever the
 /// traffic runs, always `alert` (a sensor on a SPAN port cannot drop).
 pub fn monitor(policy: &Policy) -> Emitted {
@@ -152,7 +195,7 @@ pub fn monitor(policy: &Policy) -> Emitted {
     let base = compile(
         policy,
         &rules,
-        &BTreeSet::new(),
+        &BTreeMap::new(),
         "alert",
         false,
         &mut problems,
@@ -188,9 +231,11 @@ pub fn monitor(policy: &Policy) -> Emitted {
     finish(policy, files, problems)
 }
 
-fn policy_orders(policy: &Policy) -> BTreeSet<WorkOrderId> {
+/// Every work order open on its whole scope.
+fn policy_orders(policy: &Policy) -> BTreeMap<WorkOrderId, Vec<AddrRange>> {
     (0..policy.workorders.len())
         .map(|i| WorkOrderId(i as u32))
+        .map(|w| (w, policy.scope_addrs(w)))
         .collect()
 }
 
@@ -369,7 +414,7 @@ struct Planned {
 fn compile(
     policy: &Policy,
     rules: &BTreeSet<RuleId>,
-    open: &BTreeSet<WorkOrderId>,
+    open: &BTreeMap<WorkOrderId, Vec<AddrRange>>,
     action: &str,
     boundary: bool,
     problems: &mut Vec<Problem>,
@@ -380,13 +425,13 @@ fn compile(
         .filter(|r| {
             policy
                 .rule(*r)
-                .is_some_and(|r| r.workorder.is_none_or(|w| open.contains(&w)))
+                .is_some_and(|r| r.workorder.is_none_or(|w| open.contains_key(&w)))
         })
         .collect();
     let mut groups: Vec<(ProtocolFamily, FlowGroup)> = Vec::new();
     let mut ports = PortsUsed::default();
     for family in FAMILIES {
-        let grants = grants(policy, &active, family);
+        let grants = grants(policy, &active, open, family);
         if !grants.iter().any(|g| g.constrained) {
             continue;
         }
@@ -478,12 +523,19 @@ fn boundary_metadata(policy: &Policy, rules: &[RuleId]) -> String {
     m.join(", ")
 }
 
-/// The traffic each active rule admits, for one protocol.
-fn grants(policy: &Policy, active: &[RuleId], family: ProtocolFamily) -> Vec<Grant> {
+/// The traffic each active rule admits, for one protocol. A rule under an open work order
+/// admits only packets with one end in the instance's scope, as at the boundary.
+fn grants(
+    policy: &Policy,
+    active: &[RuleId],
+    open: &BTreeMap<WorkOrderId, Vec<AddrRange>>,
+    family: ProtocolFamily,
+) -> Vec<Grant> {
     let mut out = Vec::new();
     for &id in active {
         let Some(r) = policy.rule(id) else { continue };
         let constrained = restricting(r.fields.as_ref()).is_some_and(|f| f.family == family);
+        let ends = boundary::scoped_ends(r, r.workorder.and_then(|w| open.get(&w)));
         for s in policy
             .leaf_services(&r.services)
             .iter()
@@ -495,13 +547,15 @@ fn grants(policy: &Policy, active: &[RuleId], family: ProtocolFamily) -> Vec<Gra
                     Transport::Ip { number: 6 } => (0, u16::MAX),
                     _ => continue,
                 };
-                out.push(Grant {
-                    rule: id,
-                    src: r.src.addrs.clone(),
-                    dst: r.dst.addrs.clone(),
-                    ports,
-                    constrained,
-                });
+                for (src, dst) in &ends {
+                    out.push(Grant {
+                        rule: id,
+                        src: src.clone(),
+                        dst: dst.clone(),
+                        ports,
+                        constrained,
+                    });
+                }
             }
         }
     }

@@ -9,6 +9,7 @@ Replayed through the real Suricata 7 with `--simulate-ips`.
 """
 
 import json
+import os
 import subprocess
 
 import pytest
@@ -145,3 +146,69 @@ def test_build_ips_flag_is_refused(tmp_path):
     p = subprocess.run([str(palisade()), "build", str(d), "-o", str(tmp_path / "o"), "--ips"], cwd=ROOT, capture_output=True, text=True)
     assert p.returncode == 2 and "mode ips" in p.stderr, p.stderr
     assert not (tmp_path / "o").exists()
+
+
+# ------------------------------------------------------------------ work-order instances on a gateway
+
+RTU_PN, RTU_PS, SCADA_A = "172.16.101.5", "172.16.102.5", "172.16.20.11"
+
+
+def heredoc(script, path_suffix):
+    """The contents a printed `cat > …<suffix> <<'PALISADE_EOF'` block writes."""
+    lines = script.splitlines(keepends=True)
+    start = next(i for i, l in enumerate(lines) if l.startswith("cat > ") and l.split()[2].endswith(path_suffix))
+    end = next(i for i in range(start + 1, len(lines)) if lines[i] == "PALISADE_EOF\n")
+    return "".join(lines[start + 1:end])
+
+
+def test_workorder_open_on_a_gateway_admits_exactly_the_instance(suricata, tmp_path):
+    from pcap_ot import dnp3_request, dnp3_response
+
+    env = dict(os.environ, PALISADE_NOW="2026-12-02T10:00:00Z")
+    argv = [str(palisade()), "workorder", "open", "rtu_restart", "--site", str(ROOT / "examples" / "water"), "--scope", "pump_north"]
+    p = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=env)
+    assert p.returncode == 0, p.stderr
+    script = p.stdout
+    assert "# gw_dnp3 (suricata gateway): open work order rtu_restart for pump_north" in script
+    assert "suricatasc -c reload-rules" in script and "systemd-run --on-active=" in script
+    opened, base = tmp_path / "open.rules", tmp_path / "base.rules"
+    opened.write_text(heredoc(script, "gw_dnp3.rules.new"))
+    base.write_text(heredoc(script, "gw_dnp3.rules.base"))
+    build_dir = tmp_path / "out"
+    b = subprocess.run([str(palisade()), "build", str(ROOT / "examples" / "water"), "-o", str(build_dir), "--target", "suricata"], cwd=ROOT, capture_output=True, text=True)
+    assert b.returncode == 0, b.stderr
+    assert base.read_text() == (build_dir / "gw_dnp3.rules").read_text(), "close restores the built file"
+    frag = build_dir / "gw_dnp3.suricata.yaml"
+    cap = Capture()
+    ports = {}
+    for label, rtu in {"restart north": RTU_PN, "restart south": RTU_PS}.items():
+        c = cap.connect(SCADA_A, rtu, 20000)
+        ports[label] = c.sport
+        c.request("read", dnp3_request(1, 1), dnp3_response(1))
+        c.request(label, dnp3_request(2, 13), dnp3_response(2))
+        c.close()
+    cap.write(tmp_path / "wo.pcap")
+
+    def blocked(rules, name):
+        events = suricata.replay(tmp_path / "wo.pcap", rules, frag, tmp_path / name, ips=True)
+        return {label for label, port in ports.items() if any(a.get("src_port") == port for a in alerts(events))}
+
+    # Closed: both restarts are dropped. Open for pump_north: only the north one passes.
+    assert blocked(base, "base") == {"restart north", "restart south"}
+    assert blocked(opened, "open") == {"restart south"}
+
+
+def test_workorder_open_refuses_outside_the_window(tmp_path):
+    env = dict(os.environ, PALISADE_NOW="2026-12-05T10:00:00Z")  # a Saturday
+    site = str(ROOT / "examples" / "refinery")
+    p = subprocess.run([str(palisade()), "workorder", "open", "remote_engineering", "--site", site, "--scope", "eng_ws"],
+                       cwd=ROOT, capture_output=True, text=True, env=env)
+    assert p.returncode == 1 and p.stdout == "", p.stdout
+    assert "may open only in its window" in p.stderr and "Sat 11:00" in p.stderr, p.stderr
+    p = subprocess.run([str(palisade()), "workorder", "open", "remote_engineering", "--site", site, "--scope", "eng_ws", "--force"],
+                       cwd=ROOT, capture_output=True, text=True, env=env)
+    assert p.returncode == 0 and "FORCED outside its window" in p.stdout and "OUTSIDE its window" in p.stderr
+    # Inside the window, the duration stops at the window's end (14:00 Amsterdam = 13:00Z).
+    p = subprocess.run([str(palisade()), "workorder", "open", "dcs_patching", "--site", site, "--scope", "dcs_1"],
+                       cwd=ROOT, capture_output=True, text=True, env=env)
+    assert p.returncode == 0 and "timeout 10800" in p.stdout, p.stdout

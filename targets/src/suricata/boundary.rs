@@ -21,7 +21,7 @@
 //! (`flow:to_client` on its rules' flows), since a diode carries nothing back.
 
 use palisade_compiler::address::{complement, merge, AddrRange};
-use palisade_compiler::ir::{Policy, RuleId, Transport, WorkOrderId};
+use palisade_compiler::ir::{Policy, Rule, RuleId, Transport, WorkOrderId};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What one open rule admits through the gateway.
@@ -51,12 +51,12 @@ pub struct BoundaryRule {
 }
 
 /// The grants of the open rules on a gateway: a rule under a work order in `open` admits only
-/// packets with one end in the order's scope, as an instance of the order on its whole scope
-/// does (the scenario the proofs check).
+/// packets with one end in that instance's scope (the scenario the proofs check when the
+/// scope is the order's whole scope).
 pub fn grants(
     policy: &Policy,
     active: &[RuleId],
-    open: &BTreeSet<WorkOrderId>,
+    open: &BTreeMap<WorkOrderId, Vec<AddrRange>>,
 ) -> Vec<BoundaryGrant> {
     let mut out = Vec::new();
     for &id in active {
@@ -69,25 +69,36 @@ pub fn grants(
             .filter(|t| !matches!(t, Transport::Ethertype { .. }))
             .collect();
         let diode = policy.conduit(r.conduit).is_some_and(|c| c.unidirectional);
-        let grant = |src: Vec<AddrRange>, dst: Vec<AddrRange>| BoundaryGrant {
-            rule: id,
-            src,
-            dst,
-            transports: transports.clone(),
-            diode,
-        };
-        match r.workorder {
-            Some(w) if open.contains(&w) => {
-                let scope = policy.scope_addrs(w);
-                out.push(grant(intersect(&r.src.addrs, &scope), r.dst.addrs.clone()));
-                out.push(grant(r.src.addrs.clone(), intersect(&r.dst.addrs, &scope)));
-            }
-            Some(_) => {}
-            None => out.push(grant(r.src.addrs.clone(), r.dst.addrs.clone())),
+        if r.workorder.is_some_and(|w| !open.contains_key(&w)) {
+            continue;
+        }
+        for (src, dst) in scoped_ends(r, r.workorder.and_then(|w| open.get(&w))) {
+            out.push(BoundaryGrant {
+                rule: id,
+                src,
+                dst,
+                transports: transports.clone(),
+                diode,
+            });
         }
     }
     out.retain(|g| !g.src.is_empty() && !g.dst.is_empty() && !g.transports.is_empty());
     out
+}
+
+/// A rule's (sources, destinations), or with an instance's scope the two halves of it that
+/// have one end in the scope.
+pub fn scoped_ends(
+    r: &Rule,
+    scope: Option<&Vec<AddrRange>>,
+) -> Vec<(Vec<AddrRange>, Vec<AddrRange>)> {
+    match scope {
+        Some(scope) => vec![
+            (intersect(&r.src.addrs, scope), r.dst.addrs.clone()),
+            (r.src.addrs.clone(), intersect(&r.dst.addrs, scope)),
+        ],
+        None => vec![(r.src.addrs.clone(), r.dst.addrs.clone())],
+    }
 }
 
 fn intersect(a: &[AddrRange], b: &[AddrRange]) -> Vec<AddrRange> {
