@@ -73,7 +73,7 @@ pub fn cmd_build(
         eprintln!("warning: --no-verify: the site's assertions, profile, security levels, approvals and data flows were NOT proved");
     }
     if !checks.validate {
-        eprintln!("warning: --no-validate: the emitted firewall rulesets were NOT proved equal to the policy");
+        eprintln!("warning: --no-validate: the emitted firewall rulesets and gateway rules were NOT proved equal to the policy");
     }
 
     // Devices grouped by the target they get.
@@ -107,7 +107,10 @@ pub fn cmd_build(
                     errors.extend(palisade_targets::validate::check_files(
                         policy, *t, devices, &f,
                     ));
-                    if matches!(t, Target::Nftables | Target::Iptables | Target::CiscoIos) {
+                    if matches!(
+                        t,
+                        Target::Nftables | Target::Iptables | Target::CiscoIos | Target::Suricata
+                    ) {
                         validated += devices.len();
                     }
                 }
@@ -139,7 +142,7 @@ pub fn cmd_build(
         None => "NOT VERIFIED (--no-verify)".to_string(),
     };
     let validation = if checks.validate {
-        format!("{validated} firewall ruleset(s) validated")
+        format!("{validated} device ruleset(s) validated")
     } else {
         "rulesets NOT VALIDATED (--no-validate)".to_string()
     };

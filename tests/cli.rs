@@ -402,7 +402,7 @@ fn build_ends_with_one_summary_line_and_says_what_it_skipped() {
     assert!(
         last.starts_with("build: ")
             && last.contains(
-                " properties proved, 3 firewall ruleset(s) validated, 13 file(s) written to "
+                " properties proved, 4 device ruleset(s) validated, 13 file(s) written to "
             ),
         "{last}"
     );
@@ -421,7 +421,9 @@ fn build_ends_with_one_summary_line_and_says_what_it_skipped() {
         "{err}"
     );
     assert!(
-        err.contains("--no-validate: the emitted firewall rulesets were NOT proved"),
+        err.contains(
+            "--no-validate: the emitted firewall rulesets and gateway rules were NOT proved"
+        ),
         "{err}"
     );
     let last = err.lines().last().unwrap_or_default();

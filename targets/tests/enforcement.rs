@@ -49,3 +49,70 @@ fn paths_never_transit_external() {
     );
     assert_eq!(placed.rules_on(ot).count(), 1);
 }
+
+/// The gateway-only site of issue 12: the boundary rules are validated against the policy,
+/// and a rules file that lost a drop, or gained one, fails with the packet that differs.
+#[test]
+fn gateway_rules_are_validated_like_firewalls() {
+    let site = r#"
+site "Gateway only" { timezone "UTC" }
+use std.services
+zone a { security_level 2; network 10.1.0.0/24
+  asset hist at 10.1.0.10 { kind historian; capability 2 } }
+zone b { security_level 2; network 10.2.0.0/24
+  asset plc1 at 10.2.0.11 { kind plc; capability 2 } }
+conduit ab: a -> b { allow hist -> plc1 : modbus { function [3] } }
+gateway gw { target suricata; inline between a and b; mode ips }
+"#;
+    let policy = site_text(site);
+    let gw = vec![DeviceId(0)];
+    let files = palisade_targets::suricata::emit(&policy, &gw).unwrap();
+    let check = |files: &[palisade_targets::OutputFile]| {
+        palisade_targets::validate::check_files(
+            &policy,
+            palisade_compiler::ir::Target::Suricata,
+            &gw,
+            files,
+        )
+    };
+    assert!(check(&files).is_empty(), "{:?}", check(&files));
+    let tamper = |f: &dyn Fn(&str) -> String| -> Vec<palisade_targets::OutputFile> {
+        files
+            .iter()
+            .map(|x| palisade_targets::OutputFile {
+                path: x.path.clone(),
+                contents: if x.path == "gw.rules" {
+                    f(&x.contents)
+                } else {
+                    x.contents.clone()
+                },
+            })
+            .collect()
+    };
+    // SSH to the PLC no longer dropped.
+    let lost = tamper(&|t| {
+        t.lines()
+            .filter(|l| !l.contains("tcp to a port no rule admits"))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    });
+    let errs = check(&lost);
+    assert_eq!(errs.len(), 1);
+    assert_eq!(errs[0].code, "E0913");
+    assert!(
+        errs[0].notes.iter().any(|n| n.contains("10.2.0.11")),
+        "{:?}",
+        errs[0].notes
+    );
+    // The admitted Modbus connection dropped.
+    let gained = tamper(&|t| {
+        format!("{t}drop tcp 10.1.0.10 any -> 10.2.0.11 502 (msg:\"x\"; flow:to_server; sid:7; rev:1;)\n")
+    });
+    let errs = check(&gained);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].notes.iter().any(|n| n.contains("502")),
+        "{:?}",
+        errs[0].notes
+    );
+}

@@ -2,12 +2,16 @@
 //! the project's readers and proved equal to the policy on that device. A failure is a
 //! compiler bug and stops the build (nothing is written).
 
+use super::gateway::validate_gateway;
 use super::{validate, validate_cisco, Failure, Proved};
 use crate::placement::Placement;
 use crate::readback::{cisco as ios, iptables as ipt, nft_text, ReadError};
 use crate::{cisco, iptables, nftables, OutputFile};
+use palisade_compiler::address::AddrRange;
 use palisade_compiler::diagnostic::Diagnostic;
+use palisade_compiler::ir::WorkOrderId;
 use palisade_compiler::ir::{DeviceId, Policy, Target};
+use std::collections::BTreeMap;
 
 fn file<'a>(files: &'a [OutputFile], name: &str) -> Result<&'a str, Failure> {
     files
@@ -62,7 +66,39 @@ pub fn check_device(
             let rs = ios::read(text, &gates).map_err(unreadable)?;
             validate_cisco(policy, placement, device, &rs, &gates)
         }
-        Target::Suricata | Target::AllowlistJson => Ok(Proved::default()),
+        Target::Suricata => {
+            let name = policy
+                .device(device)
+                .map(|d| d.name.as_str())
+                .unwrap_or("?");
+            let mut proved = Proved::default();
+            for f in files.iter().filter(|f| {
+                f.path == format!("{name}.rules") || f.path.starts_with(&format!("{name}.during-"))
+            }) {
+                let open: BTreeMap<WorkOrderId, Vec<AddrRange>> = match f
+                    .path
+                    .strip_prefix(&format!("{name}.during-"))
+                    .and_then(|x| x.strip_suffix(".rules"))
+                {
+                    None => BTreeMap::new(),
+                    Some(order) => {
+                        let w = policy
+                            .workorders
+                            .iter()
+                            .position(|w| w.name == order)
+                            .map(|i| WorkOrderId(i as u32))
+                            .ok_or_else(|| {
+                                Failure::Unsupported(format!("`{}` names no work order", f.path))
+                            })?;
+                        [(w, policy.scope_addrs(w))].into_iter().collect()
+                    }
+                };
+                let p = validate_gateway(policy, placement, device, &f.contents, &open)?;
+                proved.queries += p.queries;
+            }
+            Ok(proved)
+        }
+        Target::AllowlistJson => Ok(Proved::default()),
     }
 }
 
@@ -75,7 +111,7 @@ pub fn check_files(
 ) -> Vec<Diagnostic> {
     if !matches!(
         target,
-        Target::Nftables | Target::Iptables | Target::CiscoIos
+        Target::Nftables | Target::Iptables | Target::CiscoIos | Target::Suricata
     ) {
         return Vec::new();
     }

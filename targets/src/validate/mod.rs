@@ -184,6 +184,7 @@ pub fn gates_by_name(sets: BTreeMap<(WorkOrderId, bool), String>) -> GateNames {
 mod cisco;
 mod emitted;
 mod encode;
+pub mod gateway;
 pub use cisco::validate_cisco;
 pub use emitted::{check_device, check_files};
 use encode::Enc;
