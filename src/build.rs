@@ -109,7 +109,11 @@ pub fn cmd_build(
                     ));
                     if matches!(
                         t,
-                        Target::Nftables | Target::Iptables | Target::CiscoIos | Target::Suricata
+                        Target::Nftables
+                            | Target::Iptables
+                            | Target::CiscoIos
+                            | Target::Suricata
+                            | Target::AllowlistJson
                     ) {
                         validated += devices.len();
                     }

@@ -116,3 +116,60 @@ gateway gw { target suricata; inline between a and b; mode ips }
         errs[0].notes
     );
 }
+
+/// The JSON allowlist is read back and proved equal to the policy through its gateway; a flow
+/// taken out of it, or widened, is caught.
+#[test]
+fn the_json_allowlist_is_validated() {
+    let policy = crate::gateway_support::example("manufacturing");
+    let gws = crate::gateway_support::gateways(&policy);
+    let files = palisade_targets::allowlist::emit(&policy, &gws).unwrap();
+    let check = |files: &[palisade_targets::OutputFile]| {
+        palisade_targets::validate::check_files(
+            &policy,
+            palisade_compiler::ir::Target::AllowlistJson,
+            &gws,
+            files,
+        )
+    };
+    assert!(check(&files).is_empty(), "{:?}", check(&files));
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| -> Vec<palisade_targets::OutputFile> {
+        files
+            .iter()
+            .map(|x| {
+                let mut doc: serde_json::Value = serde_json::from_str(&x.contents).unwrap();
+                f(&mut doc);
+                palisade_targets::OutputFile {
+                    path: x.path.clone(),
+                    contents: doc.to_string(),
+                }
+            })
+            .collect()
+    };
+    let dropped = edit(&|d| {
+        d["conduits"][0]["flows"].as_array_mut().unwrap().remove(0);
+    });
+    let errs = check(&dropped);
+    assert_eq!(errs.len(), 1);
+    assert!(
+        errs[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("refuses a packet the policy admits")),
+        "{:?}",
+        errs[0].notes
+    );
+    let widened = edit(&|d| {
+        d["conduits"][0]["flows"][0]["source"]["addresses"] = serde_json::json!(["0.0.0.0/0"]);
+    });
+    let errs = check(&widened);
+    assert_eq!(errs.len(), 1);
+    assert!(
+        errs[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("admits a packet the policy refuses")),
+        "{:?}",
+        errs[0].notes
+    );
+}

@@ -2,7 +2,7 @@
 //! the project's readers and proved equal to the policy on that device. A failure is a
 //! compiler bug and stops the build (nothing is written).
 
-use super::gateway::validate_gateway;
+use super::gateway::{validate_allowlist, validate_gateway};
 use super::{validate, validate_cisco, Failure, Proved};
 use crate::placement::Placement;
 use crate::readback::{cisco as ios, iptables as ipt, nft_text, ReadError};
@@ -98,7 +98,14 @@ pub fn check_device(
             }
             Ok(proved)
         }
-        Target::AllowlistJson => Ok(Proved::default()),
+        Target::AllowlistJson => {
+            let name = policy
+                .device(device)
+                .map(|d| d.name.as_str())
+                .unwrap_or("?");
+            let text = file(files, &format!("{name}.allowlist.json"))?;
+            validate_allowlist(policy, placement, device, text)
+        }
     }
 }
 
@@ -111,7 +118,11 @@ pub fn check_files(
 ) -> Vec<Diagnostic> {
     if !matches!(
         target,
-        Target::Nftables | Target::Iptables | Target::CiscoIos | Target::Suricata
+        Target::Nftables
+            | Target::Iptables
+            | Target::CiscoIos
+            | Target::Suricata
+            | Target::AllowlistJson
     ) {
         return Vec::new();
     }

@@ -366,6 +366,204 @@ pub fn validate_gateway(
     Ok(proved)
 }
 
+/// An address as the JSON allowlist writes it: `a`, `a/len` or `first-last`.
+fn parse_json_addr(s: &str) -> Result<AddrRange, String> {
+    if let Some((a, b)) = s.split_once('-') {
+        let (AddrSpec::List(x), AddrSpec::List(y)) = (parse_addr(a)?, parse_addr(b)?) else {
+            return Err(format!("address `{s}`"));
+        };
+        match (x.first(), y.first()) {
+            (Some(x), Some(y)) if x.v6 == y.v6 => Ok(AddrRange {
+                v6: x.v6,
+                lo: x.lo,
+                hi: y.hi,
+            }),
+            _ => Err(format!("address `{s}`")),
+        }
+    } else {
+        match parse_addr(s)? {
+            AddrSpec::List(v) => v.first().copied().ok_or_else(|| format!("address `{s}`")),
+            _ => Err(format!("address `{s}`")),
+        }
+    }
+}
+
+fn json_transport(p: &Sym, t: &serde_json::Value) -> Result<Bool, String> {
+    let num = |key: &str| t.get(key).and_then(|v| v.as_u64());
+    let proto = t.get("protocol").and_then(|v| v.as_str()).unwrap_or("");
+    let ports = t.get("ports");
+    let range = |v: Option<&serde_json::Value>| -> Result<(u128, u128), String> {
+        let v = v.ok_or("transport without ports")?;
+        let f = |k: &str| v.get(k).and_then(|x| x.as_u64()).map(u128::from);
+        Ok((f("from").ok_or("no `from`")?, f("to").ok_or("no `to`")?))
+    };
+    let opt_eq = |x: &BV, v: Option<u64>| {
+        v.map(|v| x.eq(k(u128::from(v), 8)))
+            .unwrap_or_else(|| Bool::from_bool(true))
+    };
+    let is = |n: u128| p.proto.eq(k(n, 8));
+    Ok(match proto {
+        "tcp" | "udp" => {
+            let (lo, hi) = range(ports)?;
+            Bool::and(&[
+                is(if proto == "tcp" { 6 } else { 17 }),
+                in_range(&p.dport, lo, hi),
+            ])
+        }
+        "icmp" => Bool::and(&[
+            p.v6.not(),
+            is(1),
+            opt_eq(&p.itype, num("type")),
+            opt_eq(&p.icode, num("code")),
+        ]),
+        "icmpv6" => Bool::and(&[
+            p.v6.clone(),
+            is(58),
+            opt_eq(&p.itype, num("type")),
+            opt_eq(&p.icode, num("code")),
+        ]),
+        "ip" => is(u128::from(
+            num("number").ok_or("ip transport without a number")?,
+        )),
+        "ethertype" => Bool::from_bool(false),
+        other => return Err(format!("unknown transport protocol `{other}`")),
+    })
+}
+
+/// Prove that a gateway's JSON allowlist, read back, admits exactly what the policy admits
+/// through the gateway, for every combination of open work-order instances (a flow with a
+/// `workorder` admits only packets with an end in an open instance of it, as on the
+/// firewalls).
+pub fn validate_allowlist(
+    policy: &Policy,
+    placement: &Placement,
+    device: DeviceId,
+    text: &str,
+) -> Result<Proved, Failure> {
+    let doc: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| Failure::Unsupported(format!("allowlist JSON: {e}")))?;
+    let p = Sym::new();
+    let gates = super::Gates::new(policy);
+    let mut flows = Vec::new();
+    let unsupported = Failure::Unsupported;
+    for conduit in doc
+        .get("conduits")
+        .and_then(|c| c.as_array())
+        .into_iter()
+        .flatten()
+    {
+        for flow in conduit
+            .get("flows")
+            .and_then(|f| f.as_array())
+            .into_iter()
+            .flatten()
+        {
+            let addrs = |key: &str| -> Result<Vec<AddrRange>, Failure> {
+                flow.get(key)
+                    .and_then(|e| e.get("addresses"))
+                    .and_then(|a| a.as_array())
+                    .ok_or_else(|| unsupported(format!("flow without {key} addresses")))?
+                    .iter()
+                    .map(|a| {
+                        a.as_str()
+                            .ok_or("address is not a string".to_string())
+                            .and_then(parse_json_addr)
+                    })
+                    .collect::<Result<Vec<_>, String>>()
+                    .map_err(unsupported)
+            };
+            let mut transports = Vec::new();
+            for svc in flow
+                .get("services")
+                .and_then(|s| s.as_array())
+                .into_iter()
+                .flatten()
+            {
+                for t in svc
+                    .get("transports")
+                    .and_then(|t| t.as_array())
+                    .into_iter()
+                    .flatten()
+                {
+                    transports.push(json_transport(&p, t).map_err(unsupported)?);
+                }
+            }
+            let mut parts = vec![
+                addr_in(&p, &p.src, &addrs("source")?),
+                addr_in(&p, &p.dst, &addrs("destination")?),
+                Bool::or(&transports),
+            ];
+            if let Some(name) = flow
+                .get("workorder")
+                .and_then(|w| w.get("name"))
+                .and_then(|n| n.as_str())
+            {
+                let w = policy
+                    .workorders
+                    .iter()
+                    .position(|w| w.name == name)
+                    .map(|i| WorkOrderId(i as u32))
+                    .ok_or_else(|| unsupported(format!("unknown work order `{name}`")))?;
+                parts.push(gates.either_end(w, &p));
+            }
+            flows.push(Bool::and(&parts));
+        }
+    }
+    let listed = Bool::or(&flows);
+    // The policy: every rule placed on the gateway, gated like the firewalls' work orders.
+    let mut rules: Vec<_> = placement.rules_on(device).map(|pl| pl.rule).collect();
+    rules.sort();
+    rules.dedup();
+    let mut admitted = Vec::new();
+    for id in rules {
+        let Some(r) = policy.rule(id) else { continue };
+        let svcs: Vec<Bool> = policy
+            .leaf_services(&r.services)
+            .iter()
+            .filter_map(|s| policy.service(*s))
+            .flat_map(|s| s.transports.iter())
+            .map(|t| transport(&p, t))
+            .collect();
+        let mut parts = vec![
+            addr_in(&p, &p.src, &r.src.addrs),
+            addr_in(&p, &p.dst, &r.dst.addrs),
+            Bool::or(&svcs),
+        ];
+        if let Some(w) = r.workorder {
+            parts.push(gates.either_end(w, &p));
+        }
+        admitted.push(Bool::and(&parts));
+    }
+    let admitted = Bool::or(&admitted);
+    let mut proved = Proved::default();
+    for (ruleset_accepts, differs) in [
+        (true, Bool::and(&[listed.clone(), admitted.not()])),
+        (false, Bool::and(&[listed.not(), admitted.clone()])),
+    ] {
+        let solver = Solver::new();
+        let mut params = Params::new();
+        params.set_u32("timeout", super::TIMEOUT_MS);
+        solver.set_params(&params);
+        solver.assert(&differs);
+        match solver.check() {
+            SatResult::Unsat => proved.queries += 1,
+            SatResult::Unknown => {
+                return Err(Failure::Unknown(
+                    "the solver gave up on the allowlist".into(),
+                ))
+            }
+            SatResult::Sat => {
+                return Err(Failure::Unsupported(format!(
+                    "the allowlist {} a packet the policy {}",
+                    if ruleset_accepts { "admits" } else { "refuses" },
+                    if ruleset_accepts { "refuses" } else { "admits" }
+                )))
+            }
+        }
+    }
+    Ok(proved)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
