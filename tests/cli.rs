@@ -431,4 +431,43 @@ fn build_ends_with_one_summary_line_and_says_what_it_skipped() {
         last.contains("NOT VERIFIED") && last.contains("NOT VALIDATED"),
         "{last}"
     );
+    // Every file written says so in its header.
+    let mut seen = 0;
+    for entry in walk(&out) {
+        let text = std::fs::read_to_string(&entry).unwrap();
+        let head: String = text.lines().take(12).collect::<Vec<_>>().join("\n");
+        assert!(
+            head.contains("UNVERIFIED: built without proving")
+                && head.contains("NOT VALIDATED: built without proving"),
+            "{}",
+            entry.display()
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, 13);
+    // A normal build over it writes clean headers again.
+    let o = palisade(&["build", "examples/refinery", "-o", out_s]);
+    assert_exit(&o, 0, "build");
+    for entry in walk(&out) {
+        let text = std::fs::read_to_string(&entry).unwrap();
+        assert!(
+            !text.contains("UNVERIFIED") && !text.contains("NOT VALIDATED"),
+            "{}",
+            entry.display()
+        );
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
 }
