@@ -35,9 +35,11 @@ pub const PROTO_UDP: u8 = 17;
 pub const PROTO_ICMPV6: u8 = 58;
 
 /// One concrete packet (a new connection's first packet, in the initiator's direction).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Packet {
     pub v6: bool,
+    /// Written as address text in JSON (`"10.40.0.21"`, `"fd00::1"`): a JSON number cannot
+    /// hold an IPv6 address exactly.
     pub src: u128,
     pub dst: u128,
     pub proto: u8,
@@ -50,6 +52,28 @@ pub struct Packet {
     pub modbus_register: u16,
     pub dnp3_function: u8,
     pub cip_service: u8,
+}
+
+impl Serialize for Packet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let text = |a: u128| palisade_compiler::address::fmt_addr(self.v6, a);
+        let mut st = s.serialize_struct("Packet", 13)?;
+        st.serialize_field("v6", &self.v6)?;
+        st.serialize_field("src", &text(self.src))?;
+        st.serialize_field("dst", &text(self.dst))?;
+        st.serialize_field("proto", &self.proto)?;
+        st.serialize_field("src_port", &self.src_port)?;
+        st.serialize_field("dst_port", &self.dst_port)?;
+        st.serialize_field("icmp_type", &self.icmp_type)?;
+        st.serialize_field("icmp_code", &self.icmp_code)?;
+        st.serialize_field("modbus_function", &self.modbus_function)?;
+        st.serialize_field("modbus_unit", &self.modbus_unit)?;
+        st.serialize_field("modbus_register", &self.modbus_register)?;
+        st.serialize_field("dnp3_function", &self.dnp3_function)?;
+        st.serialize_field("cip_service", &self.cip_service)?;
+        st.end()
+    }
 }
 
 impl Packet {
