@@ -19,8 +19,9 @@ pub mod complement;
 mod syntax;
 
 use crate::allowlist::{restricting, rule_id, rule_identity, rule_text};
-use crate::header::{comment_safe, commented};
+use crate::header::commented;
 use crate::placement;
+use crate::text;
 use crate::{Emitted, OutputFile};
 use cells::{flow_groups, merge_ports, FlowGroup, Grant};
 use complement::{Address, Allowed, Function, Problem};
@@ -30,7 +31,10 @@ use palisade_compiler::ir::{
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
-use syntax::{addr_list, assign_sids, msg_safe, port_list, range_text, ranges_text, unit_text};
+use syntax::{addr_list, assign_sids, port_list, range_text, ranges_text, unit_text};
+
+/// The longest `msg` of a rule (the rest of the rule is short; Suricata cuts at 8,191 bytes).
+const MSG_MAX: usize = 400;
 
 /// How the rules act on a forbidden request.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -463,10 +467,7 @@ fn plan_group(
         .collect();
     identities.sort();
     let (app_name, title, _) = app(family);
-    let tail = msg_safe(&format!(
-        ": not allowed by {}",
-        rules_named(policy, &group.rules)
-    ));
+    let tail = format!(": not allowed by {}", rules_named(policy, &group.rules));
     let head = |proto: &str| {
         format!(
             "{proto} {} any -> {} {}",
@@ -479,7 +480,10 @@ fn plan_group(
         let mut m: Vec<String> = Vec::new();
         for r in &group.rules {
             if let Some(c) = policy.rule(*r).and_then(|r| policy.conduit(r.conduit)) {
-                m.push(format!("palisade_conduit {}", c.name));
+                m.push(format!(
+                    "palisade_conduit {}",
+                    text::suricata_metadata(&c.name)
+                ));
             }
             m.push(format!("palisade_rule {}", rule_id(policy, *r)));
         }
@@ -496,7 +500,7 @@ fn plan_group(
             group: index,
             identity,
             header: head(proto),
-            msg: msg_safe(&format!("palisade: {what}")) + &tail,
+            msg: text::suricata_msg(&format!("palisade: {what}{tail}"), MSG_MAX),
             keywords,
             metadata: metadata.clone(),
             flowbit,
@@ -647,10 +651,10 @@ fn group_comment(policy: &Policy, family: ProtocolFamily, group: &FlowGroup) -> 
                 let _ = writeln!(
                     s,
                     "# conduit {} ({} -> {}){}",
-                    c.name,
-                    policy.zone_name(c.from),
-                    policy.zone_name(c.to),
-                    comment_safe(&title)
+                    text::comment_field(&c.name),
+                    text::comment_field(policy.zone_name(c.from)),
+                    text::comment_field(policy.zone_name(c.to)),
+                    text::comment_field(&title)
                 );
             }
             last_conduit = Some(r.conduit);
@@ -659,17 +663,17 @@ fn group_comment(policy: &Policy, family: ProtocolFamily, group: &FlowGroup) -> 
             s,
             "#   rule {}: {}",
             r.index + 1,
-            comment_safe(&rule_text(policy, id))
+            text::comment(&rule_text(policy, id), 400)
         );
         if let Some(f) = restricting(r.fields.as_ref()) {
-            let _ = writeln!(s, "#     allows {}", comment_safe(&allows_text(f)));
+            let _ = writeln!(s, "#     allows {}", text::comment(&allows_text(f), 800));
         }
     }
     let _ = writeln!(
         s,
         "# {title} from {} to {} port {}: everything else is forbidden",
-        comment_safe(&ranges_text(&group.src)),
-        comment_safe(&ranges_text(&group.dst)),
+        text::comment(&ranges_text(&group.src), 300),
+        text::comment(&ranges_text(&group.dst), 300),
         port_list(&group.ports)
     );
     if family == ProtocolFamily::Cip {
