@@ -401,7 +401,7 @@ fn cmd_fmt(paths: &[PathBuf], check: bool) -> Result<ExitCode, String> {
                     .errors
                     .iter()
                     .map(|e| {
-                        Diagnostic::error("E0001", e.message.clone()).primary(
+                        Diagnostic::error(e.code, e.message.clone()).primary(
                             palisade_compiler::diagnostic::Location {
                                 file: shown.clone(),
                                 start: e.span.start,
