@@ -433,7 +433,7 @@ fn terminal_output_escapes_control_characters() {
     let dir = TempDir::new("controls");
     let file = dir.write(
         "controls.pal",
-        "site \"S\" { timezone \"UTC\" }\nperson \"p\u{1b}[2J\u{202e}\" { roles [r] }\nperson \"p\u{1b}[2J\u{202e}\" { roles [r] }\nrole r \"\u{7}bell\r\"\nzone a { security_level 1; network 10.0.0.0/24 }\nassert isolated a\n",
+        "site \"S\u{1b}]0;owned\u{7}\" { timezone \"UTC\" }\nperson \"p\u{1b}[2J\u{202e}\" { roles [r] }\nperson \"p\u{1b}[2J\u{202e}\" { roles [r] }\nrole r \"\u{7}bell\r\"\nzone a { security_level 1; network 10.0.0.0/24 }\nassert isolated a\n",
     );
     for format in ["human", "short"] {
         let o = palisade(&["check", "--message-format", format, file.to_str().unwrap()]);
@@ -443,5 +443,6 @@ fn terminal_output_escapes_control_characters() {
             assert!(!out.contains(raw), "{format}: raw {raw:?} in\n{out}");
         }
         assert!(out.contains("p\\u{1b}[2J\\u{202e}"), "{format}:\n{out}");
+        assert!(out.contains("checked site `S\\u{1b}]0;owned\\u{7}`"), "{format}:\n{out}");
     }
 }
