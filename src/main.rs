@@ -336,7 +336,7 @@ fn cmd_check(
     print_diagnostics(diags, &s.sources, format)?;
     let (errors, warnings) = summary(diags);
     if !matches!(format, MessageFormat::Json | MessageFormat::Sarif) {
-        let name = &policy_ir(&s.db, s.site).site.name;
+        let name = render::escape_for_terminal(&policy_ir(&s.db, s.site).site.name);
         eprintln!("checked site `{name}`: {errors} error(s), {warnings} warning(s)");
     }
     Ok(if errors > 0 || (deny_warnings && warnings > 0) {
@@ -403,7 +403,7 @@ fn cmd_fmt(paths: &[PathBuf], check: bool) -> Result<ExitCode, String> {
                     .errors
                     .iter()
                     .map(|e| {
-                        Diagnostic::error("E0001", e.message.clone()).primary(
+                        Diagnostic::error(e.code, e.message.clone()).primary(
                             palisade_compiler::diagnostic::Location {
                                 file: shown.clone(),
                                 start: e.span.start,

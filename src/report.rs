@@ -94,7 +94,7 @@ pub fn cmd_report(
     print_diagnostics(&diags, &s.sources, MessageFormat::Short)?;
     eprintln!(
         "report of site `{}` written to {}: {} proved, {} refuted, {} unknown",
-        policy.site.name,
+        palisade_compiler::render::escape_for_terminal(&policy.site.name),
         out.display(),
         report.count(palisade_verify::Verdict::Proved),
         report.count(palisade_verify::Verdict::Refuted),

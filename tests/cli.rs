@@ -367,16 +367,21 @@ fn hostile_input_never_panics() {
         );
         survives(&file, &format!("random text #{i}"));
     }
-    // Random bytes are not text: a usage error (exit 2) for the file itself, never a panic,
-    // and an unreadable import (E0010, exit 1) when another file imports it.
+    // Random bytes are not text: E0004 at the first byte that is not UTF-8 (exit 1), for the
+    // file itself and for a file that imports it, never a panic.
     let bytes: Vec<u8> = (0..4096)
         .map(|_| rng.next() as u8)
         .chain([0xff, 0xfe])
         .collect();
     let raw = dir.write("bytes.pal", &bytes);
-    let o = palisade(&["check", raw.to_str().unwrap()]);
-    assert_exit(&o, 2, "a file of random bytes");
-    assert!(stderr(&o).contains("bytes.pal"), "{}", stderr(&o));
+    let o = palisade(&["check", "--message-format", "short", raw.to_str().unwrap()]);
+    assert_exit(&o, 1, "a file of random bytes");
+    let out = stdout(&o) + &stderr(&o);
+    assert!(
+        out.contains("bytes.pal") && out.contains("error[E0004]"),
+        "{out}"
+    );
+    survives(&raw, "a file of random bytes");
     let importer = dir.write(
         "importer.pal",
         "site \"i\" { timezone \"UTC\" }\nuse \"bytes.pal\"\n",
@@ -388,7 +393,61 @@ fn hostile_input_never_panics() {
         importer.to_str().unwrap(),
     ]);
     assert_exit(&o, 1, "importing a file of random bytes");
-    assert!(stderr(&o).contains("error[E0010]"), "{}", stderr(&o));
+    let out = stdout(&o) + &stderr(&o);
+    assert!(out.contains("error[E0004]"), "{out}");
+}
+
+/// Issue 14 item 8: a byte-order mark at the start is skipped; a file that is not UTF-8 is
+/// E0004 at its first offending byte (not an I/O error without a position).
+#[test]
+fn byte_order_mark_and_invalid_utf8() {
+    let dir = TempDir::new("encoding");
+    let clean = "site \"Encoded\" { timezone \"UTC\" }\nzone a { security_level 1; network 10.0.0.0/24 }\nassert isolated a\n";
+    let bom = dir.write("bom.pal", format!("\u{feff}{clean}"));
+    assert_exit(
+        &palisade(&["check", bom.to_str().unwrap()]),
+        0,
+        "a file with a BOM",
+    );
+
+    let mut latin1 = clean.as_bytes().to_vec();
+    // `Zürich` in Latin-1 inside the site name: byte 11 is 0xfc.
+    latin1.splice(6..13, b"Z\xfcrich!".iter().copied());
+    let bad = dir.write("latin1.pal", latin1);
+    let o = palisade(&["check", "--message-format", "short", bad.to_str().unwrap()]);
+    assert_exit(&o, 1, "a file that is not UTF-8");
+    let out = stdout(&o) + &stderr(&o);
+    assert!(
+        out.contains(":1:8: error[E0004]:") && out.contains("not valid UTF-8 at byte 7"),
+        "{out}"
+    );
+    let o = palisade(&["check", bad.to_str().unwrap()]);
+    assert_exit(&o, 1, "a file that is not UTF-8 (human)");
+    assert!(stdout(&o).contains("error[E0004]") || stderr(&o).contains("error[E0004]"));
+}
+
+/// Control characters, escape sequences and bidi controls from a site reach the terminal as
+/// escapes (`\u{1b}`), in the human and the short format alike.
+#[test]
+fn terminal_output_escapes_control_characters() {
+    let dir = TempDir::new("controls");
+    let file = dir.write(
+        "controls.pal",
+        "site \"S\u{1b}]0;owned\u{7}\" { timezone \"UTC\" }\nperson \"p\u{1b}[2J\u{202e}\" { roles [r] }\nperson \"p\u{1b}[2J\u{202e}\" { roles [r] }\nrole r \"\u{7}bell\r\"\nzone a { security_level 1; network 10.0.0.0/24 }\nassert isolated a\n",
+    );
+    for format in ["human", "short"] {
+        let o = palisade(&["check", "--message-format", format, file.to_str().unwrap()]);
+        assert_exit(&o, 1, "a duplicate person");
+        let out = stdout(&o) + &stderr(&o);
+        for raw in ['\u{1b}', '\u{7}', '\u{202e}', '\r'] {
+            assert!(!out.contains(raw), "{format}: raw {raw:?} in\n{out}");
+        }
+        assert!(out.contains("p\\u{1b}[2J\\u{202e}"), "{format}:\n{out}");
+        assert!(
+            out.contains("checked site `S\\u{1b}]0;owned\\u{7}`"),
+            "{format}:\n{out}"
+        );
+    }
 }
 
 #[test]

@@ -27,8 +27,25 @@ errors are real ones too. The help line lists what would have been accepted at t
 
 "E0002", "unreadable text",
 "The lexer met characters that form no Palisade token: a stray symbol, an address with an
-octet above 255, a date that does not exist (`2027-02-30`), an unterminated string. Check the
-literal; strings use double quotes and may escape only `\\\"` and `\\\\`.";
+octet above 255, a network whose prefix is longer than its family allows (`fd00::/129`,
+`10.0.0.0/33`), a date that does not exist (`2027-02-30`), an unterminated string, a
+byte-order mark anywhere but at the very start of a file. Check the literal; strings use
+double quotes and may escape only `\\\"` and `\\\\` (anything else is E0003).";
+
+"E0003", "unknown escape in a string",
+"Inside a string a backslash starts an escape, and the language knows two: `\\\"` for a
+double quote and `\\\\` for a backslash. Anything else after a backslash is an error rather than
+a guess (`\"C:\\new\"` is not a line break, and `\\t` is not a tab: strings hold one line of
+text). Write a literal backslash as `\\\\`:
+
+    role vendor \"C:\\\\vendor\\\\tools\"   // fine
+    role vendor \"C:\\vendor\\tools\"       // error: unknown escapes `\\v`, `\\t`";
+
+"E0004", "file is not valid UTF-8",
+"Palisade reads source files as UTF-8 (a byte-order mark at the start is allowed and
+skipped). The file holds a byte sequence that is not UTF-8 at the position shown, usually
+because it was saved in a legacy encoding such as Latin-1 or Windows-1252. Save the file as
+UTF-8; the error names the first offending byte.";
 
 "E0010", "cannot read an imported file",
 "`use \"path.pal\"` names a file relative to the file that contains the `use`. The file could

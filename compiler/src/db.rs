@@ -62,20 +62,22 @@ pub fn syntax_diagnostics(db: &dyn salsa::Database, file: SourceFile) -> Vec<Dia
         .errors
         .iter()
         .map(|e| {
-            let unreadable = e.message.starts_with("unreadable");
-            let code = if unreadable { "E0002" } else { "E0001" };
-            let mut d = Diagnostic::error(code, e.message.clone()).primary(
+            let label = match e.code {
+                "E0001" => "unexpected here",
+                "E0003" => "not an escape",
+                _ => "not part of the language",
+            };
+            let mut d = Diagnostic::error(e.code, e.message.clone()).primary(
                 Location {
                     file: path.clone(),
                     start: e.span.start,
                     end: e.span.end,
                 },
-                if unreadable {
-                    "not part of the language"
-                } else {
-                    "unexpected here"
-                },
+                label,
             );
+            if e.code == "E0003" {
+                d = d.help("strings know only `\\\"` and `\\\\`: write `\\\\` for a backslash");
+            }
             if !e.expected.is_empty() {
                 let mut expected = e.expected.clone();
                 let more = expected.len().saturating_sub(8);

@@ -5,7 +5,8 @@ use crate::db::{Database, Site, SourceFile};
 use crate::diagnostic::{did_you_mean, Diagnostic, Location};
 use crate::stdlib;
 use palisade_syntax::ast::{ItemKind, Use};
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
@@ -42,13 +43,64 @@ pub fn normalize_path(p: &Path) -> PathBuf {
 }
 
 /// Load the site named by `paths` from disk. An unreadable top-level path is an I/O error
-/// (usage problem); an unreadable import is a diagnostic on the `use` that names it.
+/// (usage problem); an unreadable import is a diagnostic on the `use` that names it; a file
+/// that is not UTF-8 is a diagnostic (E0004) at its first offending byte.
 pub fn load(paths: &[PathBuf]) -> io::Result<Loaded> {
-    load_with(
-        paths,
-        &|p: &Path| std::fs::read_to_string(p),
-        &|p: &Path| list_dir(p),
-    )
+    let not_utf8: RefCell<BTreeMap<PathBuf, usize>> = RefCell::default();
+    let read = |p: &Path| -> io::Result<String> {
+        let (text, invalid) = decode(&std::fs::read(p)?);
+        if let Some(at) = invalid {
+            not_utf8.borrow_mut().insert(p.to_path_buf(), at);
+        }
+        Ok(text)
+    };
+    let mut loaded = load_with(paths, &read, &|p: &Path| list_dir(p))?;
+    for (path, at) in not_utf8.into_inner() {
+        let file = path.display().to_string();
+        loaded.errors.push(
+            Diagnostic::error("E0004", format!("`{file}` is not valid UTF-8 at byte {at}"))
+                .primary(
+                    Location {
+                        file,
+                        start: at as u32,
+                        end: at as u32 + 1,
+                    },
+                    "not UTF-8",
+                )
+                .help("save the file as UTF-8"),
+        );
+    }
+    Ok(loaded)
+}
+
+/// A source file's bytes as text. Each byte that is not part of valid UTF-8 becomes a space,
+/// so every offset stays that of the file; the offset of the first such byte is returned.
+pub fn decode(bytes: &[u8]) -> (String, Option<usize>) {
+    let mut out = String::with_capacity(bytes.len());
+    let mut first = None;
+    let mut rest = bytes;
+    let mut offset = 0;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                out.push_str(s);
+                return (out, first);
+            }
+            Err(e) => {
+                let good = e.valid_up_to();
+                let valid = rest.get(..good).unwrap_or_default();
+                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                let bad = e
+                    .error_len()
+                    .unwrap_or(rest.len().saturating_sub(good))
+                    .max(1);
+                first.get_or_insert(offset + good);
+                out.extend(std::iter::repeat_n(' ', bad));
+                rest = rest.get(good + bad..).unwrap_or_default();
+                offset += good + bad;
+            }
+        }
+    }
 }
 
 /// Load a site whose files are in memory, `(name, text)` in the directory `dir`, as `load`
@@ -232,5 +284,15 @@ mod tests {
             normalize_path(Path::new("a/../../c.pal")),
             PathBuf::from("../c.pal")
         );
+    }
+
+    #[test]
+    fn invalid_utf8_keeps_offsets() {
+        assert_eq!(decode(b"zone a"), ("zone a".to_string(), None));
+        assert_eq!(
+            decode(b"ab\xffc\xe2\x82d\xc3\xa9"),
+            ("ab c  d\u{e9}".to_string(), Some(2))
+        );
+        assert_eq!(decode(b"x\xe2\x82"), ("x  ".to_string(), Some(1)));
     }
 }

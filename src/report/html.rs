@@ -6,21 +6,9 @@ use super::svg;
 use serde_json::Value;
 use std::fmt::Write;
 
-/// Escape text for HTML content and attribute values.
+/// Escape text for HTML content and attribute values ([`palisade_targets::text::html`]).
 pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
+    palisade_targets::text::html(s)
 }
 
 fn text(v: &Value) -> String {

@@ -22,8 +22,9 @@
 //! golden files and validate the configuration through the project's own reader.
 
 use crate::header;
-use crate::model::{self, quote_safe, DeviceModel, IcmpMatch, Term};
+use crate::model::{self, DeviceModel, IcmpMatch, Term};
 use crate::placement::Placement;
+use crate::text;
 use crate::{Emitted, OutputFile};
 use palisade_compiler::address::{AddrRange, Cidr};
 use palisade_compiler::diagnostic::Diagnostic;
@@ -130,7 +131,7 @@ fn errors(policy: &Policy, device: DeviceId, m: &DeviceModel) -> Vec<Diagnostic>
     if let Some(dev) = policy.device(device) {
         for i in dev.interfaces.iter().filter(|i| !ios_ifname_ok(&i.name)) {
             out.push(
-                Diagnostic::error("E0911", format!("interface name `{}` of `{}` is not a valid IOS interface name", header::comment_safe(&i.name), dev.name))
+                Diagnostic::error("E0911", format!("interface name `{}` of `{}` is not a valid IOS interface name", text::comment_field(&i.name), dev.name))
                     .primary(policy.location(i.span), "not usable in an IOS configuration")
                     .help("IOS interface names start with a letter and use letters, digits, `/`, `.`, `:` and `-`"),
             );
@@ -199,7 +200,7 @@ pub fn config(
     let _ = writeln!(
         body,
         "! Inbound ACLs of firewall {}: everything not allowed below is dropped.",
-        quote_safe(&m.name, 80)
+        text::comment(&m.name, 80)
     );
     let _ = writeln!(body, "! Paste into the running configuration: new ACLs are defined, then each interface is rebound.");
     let _ = writeln!(body, "! Afterwards remove the ACLs and object groups of the previous version (names ending in another hash).");
@@ -361,7 +362,11 @@ impl Writer<'_> {
 
     fn define_gate(&mut self, name: &str, label: &str) {
         let _ = writeln!(self.group_defs, "!\nobject-group network {name}");
-        let _ = writeln!(self.group_defs, " description {}", quote_safe(label, 180));
+        let _ = writeln!(
+            self.group_defs,
+            " description {}",
+            text::ios_text(label, 180)
+        );
     }
 
     /// The forward ACEs (ingress ACL) and reverse stateless ACEs (egress interface's ACL).
@@ -457,7 +462,7 @@ impl Writer<'_> {
         let _ = writeln!(
             fwd,
             " remark {}",
-            quote_safe(&format!("{conduit} #{}: {}", t.number, t.describe()), 90)
+            text::ios_text(&format!("{conduit} #{}: {}", t.number, t.describe()), 90)
         );
         for (s, d) in &pairs {
             for (proto, ports) in [("tcp", &t.ports.tcp), ("udp", &t.ports.udp)] {
@@ -483,7 +488,7 @@ impl Writer<'_> {
                     let _ = writeln!(
                         back,
                         " remark {}",
-                        quote_safe(&format!("{conduit} #{}: echo replies", t.number), 90)
+                        text::ios_text(&format!("{conduit} #{}: echo replies", t.number), 90)
                     );
                     let _ = writeln!(back, " permit icmp {d} {s} {}", echo.1);
                 }

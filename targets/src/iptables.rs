@@ -15,10 +15,9 @@
 //! forwarding, not the firewall's own management plane).
 
 use crate::header;
-use crate::model::{
-    self, quote_safe, DeviceModel, IcmpMatch, Namer, Term, MARK_DIODE, MARK_WO_MASK,
-};
+use crate::model::{self, DeviceModel, IcmpMatch, Namer, Term, MARK_DIODE, MARK_WO_MASK};
 use crate::placement::Placement;
+use crate::text;
 use crate::{Emitted, OutputFile};
 use palisade_compiler::address::AddrRange;
 use palisade_compiler::diagnostic::Diagnostic;
@@ -136,7 +135,7 @@ fn multiport_chunks(ports: &[(u16, u16)]) -> Vec<Vec<(u16, u16)>> {
 /// A log prefix of at most 29 characters, keeping the rule's number when the name is long.
 fn log_prefix(conduit: &str, number: u32) -> String {
     let tail = format!("#{number} ");
-    let mut head = quote_safe(&format!("pal:{conduit}"), PREFIX_MAX);
+    let mut head = text::iptables_string(&format!("pal:{conduit}"), PREFIX_MAX);
     head.truncate(PREFIX_MAX.saturating_sub(tail.len()));
     format!("{head}{tail}")
 }
@@ -224,7 +223,7 @@ impl<'a> Writer<'a> {
         let _ = writeln!(
             out,
             "# Address groups and work-order sets of firewall {}. Load before the rules:",
-            quote_safe(&self.m.name, 80)
+            text::comment(&self.m.name, 80)
         );
         let _ = writeln!(out, "#   ipset -exist restore < FILE");
         let _ = writeln!(
@@ -287,7 +286,7 @@ impl<'a> Writer<'a> {
                 let _ = writeln!(rules, "-A {chain} -m set --match-set {set} src -j RETURN");
                 let _ = writeln!(rules, "-A {chain} -m set --match-set {set} dst -j RETURN");
             }
-            let prefix = quote_safe(&format!("pal:wo-closed:{wo_name} "), PREFIX_MAX);
+            let prefix = text::iptables_string(&format!("pal:wo-closed:{wo_name} "), PREFIX_MAX);
             let _ = writeln!(
                 rules,
                 "-A {chain} {LOG_LIMIT} -j LOG --log-prefix \"{prefix}\" --log-level 6"
@@ -364,7 +363,7 @@ impl<'a> Writer<'a> {
             out,
             "# IPv{} forwarding policy of firewall {}: everything not allowed below is dropped.",
             if v6 { 6 } else { 4 },
-            quote_safe(&m.name, 80)
+            text::comment(&m.name, 80)
         );
         let _ = writeln!(
             out,
@@ -478,7 +477,8 @@ impl<'a> Writer<'a> {
                 .or_insert_with(|| self.chains.name(&next))
                 .clone()
         };
-        let comment = quote_safe(&format!("{conduit} #{}: {}", t.number, t.describe()), 200);
+        let comment =
+            text::iptables_string(&format!("{conduit} #{}: {}", t.number, t.describe()), 200);
         let prefix = log_prefix(conduit, t.number);
         for (proto, opts) in &l4 {
             for g in &gates {

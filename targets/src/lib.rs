@@ -2,7 +2,8 @@
 //! files to write, or diagnostics explaining what the target cannot express.
 //!
 //! Shared pieces: [`placement`] (which rules each device enforces, on which interfaces) and
-//! [`header`] (the provenance header every output carries).
+//! [`header`] (the provenance header every output carries), and [`text`], through which every
+//! string from the source reaches an output.
 
 pub mod allowlist;
 pub mod cisco;
@@ -14,6 +15,7 @@ pub mod nftables;
 pub mod placement;
 pub mod readback;
 pub mod suricata;
+pub mod text;
 pub mod validate;
 pub mod workflow;
 

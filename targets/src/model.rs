@@ -480,23 +480,12 @@ pub fn check_linux_ifnames(policy: &Policy, device: DeviceId, target: &str) -> V
         .map(|i| {
             Diagnostic::error(
                 "E0910",
-                format!("interface name `{}` of `{}` is not a valid Linux interface name", crate::header::comment_safe(&i.name), dev.name),
+                format!("interface name `{}` of `{}` is not a valid Linux interface name", crate::text::comment_field(&i.name), dev.name),
             )
             .primary(policy.location(i.span), format!("not usable in a {target} ruleset"))
             .help("Linux interface names have 1 to 15 characters: letters, digits, `_`, `.`, `-` or `@`")
         })
         .collect()
-}
-
-/// Text from the source made safe inside a double-quoted string of any output: printable
-/// ASCII without `"` or `\`, at most `max` bytes.
-pub fn quote_safe(s: &str, max: usize) -> String {
-    let mut out: String = crate::header::comment_safe(s)
-        .chars()
-        .map(|c| if c == '"' || c == '\\' { '\'' } else { c })
-        .collect();
-    out.truncate(max);
-    out
 }
 
 /// Hands out unique identifiers for one namespace of a ruleset (chains, sets): only ASCII

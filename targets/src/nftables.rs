@@ -18,10 +18,10 @@
 
 use crate::header;
 use crate::model::{
-    self, hex_mark, quote_safe, zone_ranges, DeviceModel, IcmpMatch, Namer, Term, MARK_DIODE,
-    MARK_WO_MASK,
+    self, hex_mark, zone_ranges, DeviceModel, IcmpMatch, Namer, Term, MARK_DIODE, MARK_WO_MASK,
 };
 use crate::placement::Placement;
+use crate::text;
 use crate::{Emitted, OutputFile};
 use palisade_compiler::address::AddrRange;
 use palisade_compiler::diagnostic::Diagnostic;
@@ -188,7 +188,7 @@ impl<'a> Writer<'a> {
         let _ = writeln!(
             out,
             "# Forwarding policy of firewall {}: everything not allowed below is dropped.",
-            quote_safe(&self.m.name, 80)
+            text::comment(&self.m.name, 80)
         );
         let _ = writeln!(out, "# Load with `nft -f FILE`: the file replaces table inet {TABLE} in one transaction (other tables are untouched).");
         let _ = writeln!(
@@ -219,7 +219,7 @@ impl<'a> Writer<'a> {
                 let _ = writeln!(
                     out,
                     "\t\tcomment \"{}\"",
-                    quote_safe(
+                    text::nft_string(
                         &format!("work order {wo_name}: scopes of open instances"),
                         120
                     )
@@ -300,7 +300,7 @@ impl<'a> Writer<'a> {
             let chain = self.chains.name(&format!("wo_{wo_name}"));
             let mut s = String::new();
             let _ = writeln!(s, "\tchain {chain} {{");
-            let _ = writeln!(s, "\t\t# established connections of work order {}: pass while an end is in an open instance's scope", quote_safe(&wo_name, 80));
+            let _ = writeln!(s, "\t\t# established connections of work order {}: pass while an end is in an open instance's scope", text::comment(&wo_name, 80));
             for v6 in [false, true] {
                 let Some(set) = self.gates.get(&(wo, v6)) else {
                     continue;
@@ -309,7 +309,7 @@ impl<'a> Writer<'a> {
                 let _ = writeln!(s, "\t\t{f} saddr @{set} return");
                 let _ = writeln!(s, "\t\t{f} daddr @{set} return");
             }
-            let prefix = quote_safe(&format!("pal:wo-closed:{wo_name} "), PREFIX_MAX);
+            let prefix = text::nft_string(&format!("pal:wo-closed:{wo_name} "), PREFIX_MAX);
             let _ = writeln!(s, "\t\t{LOG_LIMIT} log prefix \"{prefix}\" level info");
             let _ = writeln!(s, "\t\tcounter drop");
             let _ = writeln!(s, "\t}}");
@@ -354,10 +354,10 @@ impl<'a> Writer<'a> {
                 let _ = writeln!(
                     text,
                     "\t\t# conduit {} \"{}\": {} -> {}, in {} out {}",
-                    quote_safe(&cname, 80),
-                    quote_safe(&title, 100),
-                    quote_safe(self.policy.zone_name(g.from), 60),
-                    quote_safe(self.policy.zone_name(g.to), 60),
+                    text::comment(&cname, 80),
+                    text::nft_string(&title, 100),
+                    text::comment(self.policy.zone_name(g.from), 60),
+                    text::comment(self.policy.zone_name(g.to), 60),
                     g.in_iface,
                     g.out_iface
                 );
@@ -391,13 +391,13 @@ impl<'a> Writer<'a> {
     }
 
     fn term_rules(&mut self, out: &mut String, conduit: &str, t: &Term) {
-        let comment = quote_safe(&format!("{conduit} #{}: {}", t.number, t.describe()), 120);
-        let prefix = quote_safe(&format!("pal:{conduit}#{}:new ", t.number), PREFIX_MAX);
+        let comment = text::nft_string(&format!("{conduit} #{}: {}", t.number, t.describe()), 120);
+        let prefix = text::nft_string(&format!("pal:{conduit}#{}:new ", t.number), PREFIX_MAX);
         let _ = writeln!(
             out,
             "\t\t# rule {}: {}",
             t.number,
-            quote_safe(&t.describe(), 160)
+            text::comment(&t.describe(), 160)
         );
         let svc_label = t.services.join("_");
         for v6 in [false, true] {

@@ -20,8 +20,9 @@ pub mod complement;
 mod syntax;
 
 use crate::allowlist::{restricting, rule_id, rule_identity, rule_text};
-use crate::header::{comment_safe, commented};
+use crate::header::commented;
 use crate::placement;
+use crate::text;
 use crate::{Emitted, OutputFile};
 use cells::{flow_groups, merge_ports, FlowGroup, Grant};
 use complement::{Address, Allowed, Function, Problem};
@@ -32,7 +33,10 @@ use palisade_compiler::ir::{
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
-use syntax::{addr_list, assign_sids, msg_safe, port_list, range_text, ranges_text, unit_text};
+use syntax::{addr_list, assign_sids, port_list, range_text, ranges_text, unit_text};
+
+/// The longest `msg` of a rule (the rest of the rule is short; Suricata cuts at 8,191 bytes).
+const MSG_MAX: usize = 400;
 
 /// Sids are drawn from `SID_BASE .. SID_BASE + SID_SPAN`, clear of the ranges public rule sets
 /// use (ET Open: 2 000 000 – 2 999 999 and 9 000 000+ are below 1 000 000 000).
@@ -180,7 +184,7 @@ pub fn instance_files(
          # Restore {path} from the build when the instance closes.\n",
         dev.name,
         dev.mode.name(),
-        comment_safe(label)
+        text::comment_field(label)
     );
     let open_file = rules_file(policy, Some(&dev.name), path, &intro, &compiled.text);
     Ok((base, open_file))
@@ -459,7 +463,7 @@ fn compile(
             group: usize::MAX,
             identity: format!("boundary|{}|{}|{}", b.header, b.flow, b.keywords),
             header: b.header.clone(),
-            msg: msg_safe(&format!("palisade: {}", b.what)),
+            msg: text::suricata_msg(&format!("palisade: {}", b.what), MSG_MAX),
             keywords: b.keywords.clone(),
             metadata: boundary_metadata(policy, &b.rules),
             flowbit: false,
@@ -515,7 +519,10 @@ fn boundary_metadata(policy: &Policy, rules: &[RuleId]) -> String {
     let mut m: Vec<String> = Vec::new();
     for r in rules.iter().take(4) {
         if let Some(c) = policy.rule(*r).and_then(|r| policy.conduit(r.conduit)) {
-            m.push(format!("palisade_conduit {}", c.name));
+            m.push(format!(
+                "palisade_conduit {}",
+                text::suricata_metadata(&c.name)
+            ));
         }
         m.push(format!("palisade_rule {}", rule_id(policy, *r)));
     }
@@ -588,10 +595,7 @@ fn plan_group(
         .collect();
     identities.sort();
     let (app_name, title, _) = app(family);
-    let tail = msg_safe(&format!(
-        ": not allowed by {}",
-        rules_named(policy, &group.rules)
-    ));
+    let tail = format!(": not allowed by {}", rules_named(policy, &group.rules));
     let head = |proto: &str| {
         format!(
             "{proto} {} any -> {} {}",
@@ -604,7 +608,10 @@ fn plan_group(
         let mut m: Vec<String> = Vec::new();
         for r in &group.rules {
             if let Some(c) = policy.rule(*r).and_then(|r| policy.conduit(r.conduit)) {
-                m.push(format!("palisade_conduit {}", c.name));
+                m.push(format!(
+                    "palisade_conduit {}",
+                    text::suricata_metadata(&c.name)
+                ));
             }
             m.push(format!("palisade_rule {}", rule_id(policy, *r)));
         }
@@ -621,7 +628,7 @@ fn plan_group(
             group: index,
             identity,
             header: head(proto),
-            msg: msg_safe(&format!("palisade: {what}")) + &tail,
+            msg: text::suricata_msg(&format!("palisade: {what}{tail}"), MSG_MAX),
             keywords,
             metadata: metadata.clone(),
             flowbit,
@@ -772,10 +779,10 @@ fn group_comment(policy: &Policy, family: ProtocolFamily, group: &FlowGroup) -> 
                 let _ = writeln!(
                     s,
                     "# conduit {} ({} -> {}){}",
-                    c.name,
-                    policy.zone_name(c.from),
-                    policy.zone_name(c.to),
-                    comment_safe(&title)
+                    text::comment_field(&c.name),
+                    text::comment_field(policy.zone_name(c.from)),
+                    text::comment_field(policy.zone_name(c.to)),
+                    text::comment_field(&title)
                 );
             }
             last_conduit = Some(r.conduit);
@@ -784,17 +791,17 @@ fn group_comment(policy: &Policy, family: ProtocolFamily, group: &FlowGroup) -> 
             s,
             "#   rule {}: {}",
             r.index + 1,
-            comment_safe(&rule_text(policy, id))
+            text::comment(&rule_text(policy, id), 400)
         );
         if let Some(f) = restricting(r.fields.as_ref()) {
-            let _ = writeln!(s, "#     allows {}", comment_safe(&allows_text(f)));
+            let _ = writeln!(s, "#     allows {}", text::comment(&allows_text(f), 800));
         }
     }
     let _ = writeln!(
         s,
         "# {title} from {} to {} port {}: everything else is forbidden",
-        comment_safe(&ranges_text(&group.src)),
-        comment_safe(&ranges_text(&group.dst)),
+        text::comment(&ranges_text(&group.src), 300),
+        text::comment(&ranges_text(&group.dst), 300),
         port_list(&group.ports)
     );
     if family == ProtocolFamily::Cip {

@@ -132,7 +132,7 @@ const HOSTILE: &str = r#"
 site "Evil \"; flush ruleset; # } { COMMIT" { timezone "UTC" }
 use std.services
 zone a "A\" } chain x { accept" { security_level 1; network 10.71.0.0/24
-  asset h1 "-A FORWARD -j ACCEPT\nCOMMIT" at 10.71.0.1 { kind server } }
+  asset h1 "-A FORWARD -j ACCEPT\\COMMIT" at 10.71.0.1 { kind server } }
 zone b "B" { security_level 1; network 10.72.0.0/24; asset h2 at 10.72.0.2 { kind server } }
 conduit c1 "x\" accept; drop \\": a -> b { log; allow h1 -> h2 : https }
 firewall fw { target nftables; interface "a0" faces a; interface "b0" faces b }

@@ -18,4 +18,5 @@ mod fw_support;
 mod gateway_allowlist;
 mod gateway_support;
 mod gateway_suricata;
+mod hostile_strings;
 mod workflow;

@@ -44,9 +44,18 @@ pub struct Comment {
     pub span: Span,
 }
 
+/// A backslash in a string that starts no escape the language knows (`"C:\\new"`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadEscape {
+    /// The backslash and the character after it.
+    pub span: Span,
+    pub escape: char,
+}
+
 #[derive(Default)]
 pub struct LexExtras {
     pub comments: Vec<Comment>,
+    pub bad_escapes: Vec<BadEscape>,
 }
 
 fn parse_v4(s: &str) -> Option<IpLit> {
@@ -118,17 +127,32 @@ fn parse_date(s: &str) -> Option<(u16, u8, u8)> {
     (d >= 1 && d <= days).then_some((y, m, d))
 }
 
-fn unescape(s: &str) -> String {
-    let inner = s.get(1..s.len().saturating_sub(1)).unwrap_or("");
+/// The value of a string literal. The language knows two escapes, `\\"` and `\\\\`; any other
+/// backslash is recorded in the lexer's extras (and reported, E0003), its character kept.
+fn string(lex: &mut logos::Lexer<'_, Token>) -> String {
+    let start = lex.span().start;
+    let slice = lex.slice();
+    let inner = slice.get(1..slice.len().saturating_sub(1)).unwrap_or("");
     let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            if let Some(n) = chars.next() {
+    let mut chars = inner.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some((_, n @ ('"' | '\\'))) => out.push(n),
+            Some((j, n)) => {
+                // `start + 1` skips the opening quote.
+                let at = start + 1 + i;
+                lex.extras.bad_escapes.push(BadEscape {
+                    span: Span::new(at, start + 1 + j + n.len_utf8()),
+                    escape: n,
+                });
+                out.push('\\');
                 out.push(n);
             }
-        } else {
-            out.push(c);
+            None => out.push('\\'),
         }
     }
     out
@@ -350,7 +374,7 @@ pub enum Token {
     // Literals.
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice().to_string())]
     Ident(String),
-    #[regex(r#""([^"\\\n]|\\[^\n])*""#, |lex| unescape(lex.slice()))]
+    #[regex(r#""([^"\\\n]|\\[^\n])*""#, string)]
     Str(String),
     #[regex(r"[0-9]+|0[xX][0-9a-fA-F]+", |lex| parse_int(lex.slice()), priority = 3)]
     Int(u64),
@@ -369,6 +393,10 @@ pub enum Token {
     #[regex(r"[0-9]+[smhd]", |lex| parse_duration(lex.slice()))]
     Duration(u64),
 
+    /// A byte-order mark; skipped at the very start of a file, unreadable anywhere else.
+    #[token("\u{feff}")]
+    ByteOrderMark,
+
     /// Anything the lexer could not read; the parser reports it and recovers.
     Error,
 }
@@ -382,14 +410,25 @@ pub type Spanned = (usize, Token, usize);
 
 /// Lex a whole file into tokens and comments.
 pub fn lex(text: &str) -> (Vec<Spanned>, Vec<Comment>) {
+    let (tokens, extras) = lex_with_extras(text);
+    (tokens, extras.comments)
+}
+
+/// Lex a whole file: tokens, comments and the unknown escapes met in strings. A byte-order
+/// mark at the start is skipped.
+pub fn lex_with_extras(text: &str) -> (Vec<Spanned>, LexExtras) {
     let mut lexer = Token::lexer_with_extras(text, LexExtras::default());
     let mut tokens = Vec::new();
     while let Some(tok) = lexer.next() {
         let span = lexer.span();
-        let tok = tok.unwrap_or(Token::Error);
+        let tok = match tok {
+            Ok(Token::ByteOrderMark) if span.start == 0 => continue,
+            Ok(Token::ByteOrderMark) | Err(_) => Token::Error,
+            Ok(t) => t,
+        };
         tokens.push((span.start, tok, span.end));
     }
-    (tokens, lexer.extras.comments)
+    (tokens, lexer.extras)
 }
 
 impl Token {
@@ -405,6 +444,7 @@ impl Token {
             Token::Date(_) => "date".into(),
             Token::Duration(_) => "duration".into(),
             Token::Error => "unreadable character".into(),
+            Token::ByteOrderMark => "byte-order mark".into(),
             Token::Comment => "comment".into(),
             other => format!("`{}`", other.keyword_text()),
         }

@@ -264,13 +264,13 @@ service s = ethertype/0x88b5
 fn literals_take_their_canonical_form() {
     formats_to(
         r#"
-role r "say \"hi\" \\ now \q";; role s
+role r "say \"hi\" \\ now";; role s
 const v6 = FD00:0:0:0:0:0:0:1
 const mapped = ::ffff:102:304
 workorder w { max_duration 90m; review_after 24h; window Mon-Fri,Sun 06:00-18:00; requested_by [a] }
 "#,
         r#"
-role r "say \"hi\" \\ now q"
+role r "say \"hi\" \\ now"
 role s
 
 const v6 = fd00::1

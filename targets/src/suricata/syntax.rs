@@ -1,5 +1,5 @@
-//! Suricata rule syntax: address and port lists, option text that cannot break out of its
-//! quotes, and sids.
+//! Suricata rule syntax: address and port lists and sids (text from the source goes through
+//! [`crate::text`]).
 
 use super::complement::Unit;
 use super::{Planned, SID_BASE, SID_SPAN};
@@ -69,20 +69,6 @@ pub(super) fn port_list(ports: &[(u16, u16)]) -> String {
         [one] => one.clone(),
         _ => format!("[{}]", items.join(",")),
     }
-}
-
-/// Text from the source inside a rule's `msg`: only characters that need no escaping and
-/// cannot end the string or the option (`"`, `;` and `\` never pass).
-pub(super) fn msg_safe(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || " _-.,:/>()+=#".contains(c) {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect()
 }
 
 /// A sid per planned rule from its identity; collisions move to the next free sid, in the

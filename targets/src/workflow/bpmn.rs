@@ -15,46 +15,16 @@
 use super::layout::{layout, Bounds};
 use super::model::{Action, Arg, Kind, Step, Timer, Workflow};
 use crate::header;
+use crate::text;
 use palisade_compiler::ir::Policy;
 use std::fmt::Write;
 
 /// The namespace of Palisade's extension elements.
 pub const NAMESPACE: &str = "urn:palisade:bpmn:1";
 
-/// Text made safe for XML character data and attribute values.
+/// Text made safe for XML character data and attribute values ([`text::xml`]).
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
-            // Not allowed in XML 1.0 at all, not even as a character reference.
-            c if (c as u32) < 0x20 || matches!(c as u32, 0xfffe | 0xffff) => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Text for an XML comment: one line, printable ASCII, never `--`, never ending in `-`.
-pub fn comment_safe(s: &str) -> String {
-    let mut out = String::new();
-    for c in header::comment_safe(s).chars() {
-        if c == '-' && out.ends_with('-') {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    if out.ends_with('-') {
-        out.push(' ');
-    }
-    out
+    text::xml(s)
 }
 
 /// Multi-line text (scripts, documentation) as element content: newlines kept as such.
@@ -312,7 +282,7 @@ pub fn document(policy: &Policy, wf: &Workflow) -> String {
     let mut lines = header::lines(policy, None, "bpmn", &body);
     lines.insert(2, format!("Work order: {order}"));
     for l in lines {
-        let _ = writeln!(out, "  {}", comment_safe(&l));
+        let _ = writeln!(out, "  {}", text::xml_comment(&l, text::LINE_MAX));
     }
     out.push_str("-->\n");
     out.push_str(&body);
@@ -329,7 +299,5 @@ mod tests {
             escape("a<b>&\"c'\n\u{1}"),
             "a&lt;b&gt;&amp;&quot;c&apos;&#10;\u{fffd}"
         );
-        assert_eq!(comment_safe("x -- y -->"), "x - - y - ->");
-        assert_eq!(comment_safe("ends-"), "ends- ");
     }
 }
