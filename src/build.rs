@@ -96,7 +96,7 @@ pub fn cmd_build(
         return Ok(ExitCode::SUCCESS);
     }
     let mut files: Vec<OutputFile> = Vec::new();
-    let mut errors = Vec::new();
+    let mut errors = palisade_targets::placement::truncated_diagnostics(policy);
     let mut validated = 0;
     for (t, devices) in &by_target {
         let emitted = palisade_targets::emit(policy, *t, devices);

@@ -457,6 +457,14 @@ the check in an emergency.";
 ruleset is not written. Try again on a less loaded machine, split the device's rules, or skip
 the check with `--no-validate` in an emergency.";
 
+"E0915", "too many topology paths to place rules",
+"A conduit's rules go on every device on every path between its zones. Palisade follows at
+most 64 simple paths of at most 8 crossings per zone pair; when two zones are joined by more
+(several devices whose interfaces each face many zones), some device on a path that was not
+followed would get none of the conduit's rules and drop traffic that the proofs say passes.
+The build stops instead of writing such rulesets. Declare interfaces so that each faces only
+the zones it actually reaches; that removes the spurious paths.";
+
 "E0930", "protocol constraint Suricata cannot enforce",
 "The Suricata target (`--target suricata`) turns each rule's protocol constraints into
 Suricata 7 rules that alert on (or, with `--ips`, drop) every other request. Some

@@ -61,3 +61,41 @@ pub fn place(policy: &Policy) -> Placement {
     }
     placement
 }
+
+/// Zone pairs whose topology paths could not all be followed when placing rules (more than
+/// `MAX_PATHS` paths, or the search budget spent): a device on a path that was cut would get
+/// none of the pair's rules and drop traffic the proofs say passes, so the build stops (E0915)
+/// rather than write rulesets that silently differ from what was proved.
+pub fn truncated_diagnostics(policy: &Policy) -> Vec<palisade_compiler::Diagnostic> {
+    let mut pairs = crate::model::enforced(policy).truncated;
+    pairs.extend(place(policy).truncated);
+    pairs.sort();
+    pairs.dedup();
+    pairs
+        .into_iter()
+        .map(|(a, b)| {
+            let d = palisade_compiler::Diagnostic::error(
+                "E0915",
+                format!(
+                    "too many topology paths between `{}` and `{}` to place their rules on every device",
+                    policy.zone_name(a),
+                    policy.zone_name(b)
+                ),
+            )
+            .help(format!(
+                "at most {} paths of {} crossings are followed; make interfaces face only the zones they reach, so that fewer paths join the two zones",
+                MAX_PATHS,
+                MAX_CROSSINGS
+            ));
+            match policy
+                .rules
+                .iter()
+                .find(|r| r.from == a && r.to == b)
+                .and_then(|r| policy.conduit(r.conduit))
+            {
+                Some(c) => d.primary(policy.location(c.span), "this conduit's rules could not be placed on every path"),
+                None => d,
+            }
+        })
+        .collect()
+}

@@ -173,3 +173,27 @@ fn the_json_allowlist_is_validated() {
         errs[0].notes
     );
 }
+
+/// A site with more topology paths between two zones than placement follows (found by the
+/// differential oracle): the build refuses it (E0915) instead of leaving a device on an
+/// unfollowed path without the rules.
+#[test]
+fn placement_never_cuts_paths_silently() {
+    let policy = site_text(include_str!("fixtures/truncated_paths.pal"));
+    let diags = palisade_targets::placement::truncated_diagnostics(&policy);
+    assert!(!diags.is_empty());
+    assert!(diags.iter().all(|d| d.code == "E0915"));
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.message.contains("`corp5` and `util4`")),
+        "{diags:?}"
+    );
+    for ex in ["refinery", "water", "manufacturing"] {
+        let p = crate::gateway_support::example(ex);
+        assert!(
+            palisade_targets::placement::truncated_diagnostics(&p).is_empty(),
+            "{ex}"
+        );
+    }
+}
