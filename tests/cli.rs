@@ -530,3 +530,42 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+/// A `*.pal` in a site directory that cannot be read is an error, never silently skipped, and
+/// a FIFO or device is refused rather than read (which would hang).
+#[test]
+fn unreadable_site_files_are_errors_not_skipped() {
+    let dir = TempDir::new("unreadable");
+    let site = std::fs::read_to_string("examples/refinery/site.pal").unwrap();
+    dir.write("site.pal", &site);
+    dir.write(
+        "zones.pal",
+        std::fs::read_to_string("examples/refinery/zones.pal").unwrap(),
+    );
+    let d = dir.path().to_str().unwrap().to_string();
+    assert_exit(&palisade(&["check", &d]), 0, "the copy checks");
+    std::os::unix::fs::symlink(
+        "/nonexistent/assertions.pal",
+        dir.path().join("assertions.pal"),
+    )
+    .unwrap();
+    let o = palisade(&["check", &d]);
+    assert_exit(&o, 2, "a dangling symlink");
+    assert!(stderr(&o).contains("assertions.pal"), "{}", stderr(&o));
+    std::fs::remove_file(dir.path().join("assertions.pal")).unwrap();
+    let fifo = dir.path().join("pipe.pal");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if made {
+        // Bounded: were the FIFO opened for reading, the command would wait for a writer.
+        let o = Command::new("timeout")
+            .args(["20", env!("CARGO_BIN_EXE_palisade"), "check", &d])
+            .output()
+            .unwrap();
+        assert_exit(&o, 2, "a FIFO");
+        assert!(stderr(&o).contains("not a regular file"), "{}", stderr(&o));
+    }
+}

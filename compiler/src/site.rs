@@ -48,7 +48,7 @@ pub fn normalize_path(p: &Path) -> PathBuf {
 pub fn load(paths: &[PathBuf]) -> io::Result<Loaded> {
     let not_utf8: RefCell<BTreeMap<PathBuf, usize>> = RefCell::default();
     let read = |p: &Path| -> io::Result<String> {
-        let (text, invalid) = decode(&std::fs::read(p)?);
+        let (text, invalid) = decode(&read_regular(p)?);
         if let Some(at) = invalid {
             not_utf8.borrow_mut().insert(p.to_path_buf(), at);
         }
@@ -119,11 +119,42 @@ pub fn load_in_memory(dir: &Path, files: &[(String, String)]) -> io::Result<Load
     load_with(&paths, &read, &list)
 }
 
+/// Files larger than this are refused rather than read (`/dev/zero` as an import, or a
+/// runaway generator): the largest benchmark site is a few MB.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Read a regular file (after symlinks), at most [`MAX_FILE_BYTES`]: a FIFO, a device or a
+/// directory is an error, never a read that hangs or grows without bound.
+fn read_regular(p: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let meta = std::fs::metadata(p)?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", p.display()),
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(p)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{} is larger than {MAX_FILE_BYTES} bytes", p.display()),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Every `*.pal` entry of a directory that is not itself a directory: a dangling or looping
+/// symlink is listed too, so that reading it fails loudly instead of the site silently
+/// losing a file.
 fn list_dir(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "pal") && path.is_file() {
+        if path.extension().is_some_and(|e| e == "pal") && !path.is_dir() {
             files.push(path);
         }
     }
