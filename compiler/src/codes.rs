@@ -57,6 +57,14 @@ all of its `*.pal` files anyway, so imports are only needed to pull in files fro
 are `std.services` (common OT and IT services) and `std.protocols` (Modbus, DNP3 and CIP
 catalogues, always imported).";
 
+"E0015", "import outside the project",
+"A `use \"…\"` path is relative to the file that contains it and stays inside the project:
+the top of the version-control checkout that holds the site (the first directory upwards
+with `.git`), or else the site's own directory. An absolute path, or one whose `..` climbs
+above that root, is refused before anything is read, so a site under review cannot pull in
+(and show in its diagnostics) a file from elsewhere on the machine, such as a CI runner's
+secrets. Copy shared files into the project.";
+
 "E0012", "no site declared",
 "Every site has exactly one `site \"Name\" { timezone \"Area/City\" }` item, in any of its
 files. It names the plant in reports and outputs and fixes the time zone of work-order

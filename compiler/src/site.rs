@@ -119,6 +119,32 @@ pub fn load_in_memory(dir: &Path, files: &[(String, String)]) -> io::Result<Load
     load_with(&paths, &read, &list)
 }
 
+/// The project root imports may not leave: the top of the version-control checkout that
+/// holds the first site path (a directory with `.git`), else that path's directory.
+fn project_root(paths: &[PathBuf]) -> PathBuf {
+    let first = paths.first().cloned().unwrap_or_default();
+    let dir = if first.is_dir() {
+        first
+    } else {
+        first.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    let abs = std::path::absolute(&dir).unwrap_or(dir);
+    let abs = normalize_path(&abs);
+    abs.ancestors()
+        .find(|a| a.join(".git").exists())
+        .map(Path::to_path_buf)
+        .unwrap_or(abs)
+}
+
+/// Why an import target lies outside `root`, if it does.
+fn outside(root: &Path, written: &str, target: &Path) -> Option<String> {
+    if Path::new(written).is_absolute() {
+        return Some("an absolute path".into());
+    }
+    let abs = normalize_path(&std::path::absolute(target).unwrap_or_else(|_| target.to_path_buf()));
+    (!abs.starts_with(root)).then(|| "this path leaves the project root".into())
+}
+
 /// Files larger than this are refused rather than read (`/dev/zero` as an import, or a
 /// runaway generator): the largest benchmark site is a few MB.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
@@ -182,6 +208,7 @@ pub fn load_with(paths: &[PathBuf], read: ReadFn<'_>, list: ListFn<'_>) -> io::R
         }
     }
     let mut loaded = Loaded::default();
+    let root = project_root(paths);
     let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
     let mut modules: BTreeSet<String> = stdlib::IMPLICIT.iter().map(|s| s.to_string()).collect();
     let mut site_files = Vec::new();
@@ -207,6 +234,23 @@ pub fn load_with(paths: &[PathBuf], read: ReadFn<'_>, list: ListFn<'_>) -> io::R
                 ItemKind::Use(Use::File(s)) => {
                     let target =
                         normalize_path(&path.parent().unwrap_or(Path::new("")).join(&s.value));
+                    let here = Location {
+                        file: display.clone(),
+                        start: s.span.start,
+                        end: s.span.end,
+                    };
+                    // Checked before anything is read: whether a file outside the project
+                    // exists, or what it holds, never shows in a diagnostic.
+                    if let Some(why) = outside(&root, &s.value, &target) {
+                        let d = Diagnostic::error(
+                            "E0015",
+                            format!("`use \"{}\"` reaches outside the project", s.value.escape_debug()),
+                        )
+                        .primary(here, why)
+                        .help("imports stay inside the project: the version-control checkout that holds the site, or else its directory; copy the file into it");
+                        loaded.errors.push(d);
+                        continue;
+                    }
                     if read(&target).is_err() {
                         let d = Diagnostic::error(
                             "E0010",
