@@ -10,7 +10,6 @@
 pub mod json;
 
 use crate::header::VERSION;
-use crate::placement;
 use crate::{Emitted, OutputFile};
 use json::Json;
 use palisade_compiler::address::{merge, AddrRange};
@@ -30,7 +29,7 @@ pub const SCHEMA_ID: &str = "urn:palisade:schema:gateway-allowlist:1";
 
 /// One file per gateway: `<device>.allowlist.json`.
 pub fn emit(policy: &Policy, devices: &[DeviceId]) -> Emitted {
-    let placement = placement::place(policy);
+    let placement = crate::model::enforced(policy);
     let mut files = Vec::new();
     for &device in devices {
         let Some(dev) = policy.device(device) else {

@@ -21,7 +21,6 @@ mod syntax;
 
 use crate::allowlist::{restricting, rule_id, rule_identity, rule_text};
 use crate::header::commented;
-use crate::placement;
 use crate::text;
 use crate::{Emitted, OutputFile};
 use cells::{flow_groups, merge_ports, FlowGroup, Grant};
@@ -60,7 +59,7 @@ fn app(family: ProtocolFamily) -> (&'static str, &'static str, u16) {
 
 /// One file per gateway (plus one per work order that changes it) and its YAML fragment.
 pub fn emit(policy: &Policy, devices: &[DeviceId]) -> Emitted {
-    let placement = placement::place(policy);
+    let placement = crate::model::enforced(policy);
     let mut files = Vec::new();
     let mut problems = Vec::new();
     for &device in devices {
@@ -165,7 +164,7 @@ pub fn instance_files(
         .into_iter()
         .find(|f| f.path == path)
         .ok_or_else(Vec::new)?;
-    let placement = placement::place(policy);
+    let placement = crate::model::enforced(policy);
     let rules: BTreeSet<RuleId> = placement.rules_on(device).map(|p| p.rule).collect();
     let action = if dev.mode == GatewayMode::Ips {
         "drop"

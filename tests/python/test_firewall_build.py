@@ -2,6 +2,7 @@
 across runs, a failed build leaves the previous files untouched, and the work-order command
 refuses what the policy does not allow."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -38,8 +39,14 @@ def test_deterministic_and_atomic(tmp_path):
     assert not list(Path(a).rglob(".*palisade-tmp*")), "temporary files left behind"
 
 
+# Wednesday 07:00 in Amsterdam: the start of remote_engineering's window (Mon-Fri 07:00-17:00),
+# so the window leaves the whole max_duration (8h). `workorder open` refuses outside it.
+IN_WINDOW = "2026-12-02T06:00:00Z"
+
+
 def workorder(*args):
-    return subprocess.run([palisade(), "workorder", *args, "--site", str(ROOT / "examples" / "refinery")], capture_output=True, text=True, timeout=120)
+    env = dict(os.environ, PALISADE_NOW=IN_WINDOW)
+    return subprocess.run([palisade(), "workorder", *args, "--site", str(ROOT / "examples" / "refinery")], capture_output=True, text=True, timeout=120, env=env)
 
 
 def test_workorder_commands_and_refusals():

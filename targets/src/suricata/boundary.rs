@@ -428,6 +428,10 @@ fn shortest(ranges: &[AddrRange], addr: &impl Fn(&[AddrRange]) -> String) -> Str
         return "any".into();
     }
     let direct = addr(ranges);
+    // Suricata refuses a negation that covers a whole family ("Complete IP space negated").
+    if rest.iter().any(|r| *r == AddrRange::whole(r.v6)) {
+        return direct;
+    }
     let negated = format!("!{}", addr(&rest));
     if negated.len() < direct.len() {
         negated
