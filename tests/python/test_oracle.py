@@ -136,6 +136,19 @@ class Plan:
             self.model_mismatch.append(f"{why}: {fmt(p)}: the verifier says {expect}, the IR evaluator disagrees")
 
 
+CATEGORIES = [
+    ("matrix witness", "matrix witness"), ("counterexample", "counterexample"), ("witness of", "reachable witness"),
+    ("proved `assert no_path", "no_path (direct packets)"), ("refuted `assert reachable", "refuted reachable"),
+    ("unfiltered", "unfiltered pair"), ("rule ", "rule packet"), ("no rule", "pair without rules"),
+    ("other port", "other port"), ("other protocol", "other protocol"), ("wrong direction", "wrong direction"),
+    ("spoofed source", "spoofed source"), ("work order", "work order"), ("base flow", "base flow around a work order"),
+]
+
+
+def category(why):
+    return next((c for prefix, c in CATEGORIES if why.startswith(prefix)), "other")
+
+
 def m_passes(m, p, open_wos):
     return m.passes(p, open_wos)
 
@@ -302,7 +315,7 @@ class Runner:
     def fresh(self):
         while True:
             p = next(self.ports)
-            if p > 65000:
+            if p > 65000:  # ~35,000 probes per lab: far more than a run sends
                 raise AssertionError("the lab ran out of fresh source ports")
             if p not in self.lab.listening:
                 return p
@@ -401,7 +414,12 @@ def run_site(runner, prep, mutate=None):
                     out.append(dict(kind="workorder", text=f"{verb} {name} on {dev} failed: {r.stderr.strip()}"))
             note(phase, runner.round(plan.phases[phase]))
             sent += len(plan.phases[phase])
-    return out, sent, len(plan.claims)
+    cats = {}
+    for probes in plan.phases.values():
+        for p in probes:
+            key = (category(p["why"]), "v6" if ":" in p["dst"] else "v4")
+            cats[key] = cats.get(key, 0) + 1
+    return out, sent, len(plan.claims), cats
 
 
 def classify(m, p):
@@ -431,7 +449,7 @@ def reduce(runner, prep, kind, work, budget=120):
             tries += 1
             p = prepare(prep["seed"], work, text="\n".join(trial) + "\n", tag=f"-r{tries}")
             if "error" not in p:
-                dis, _, _ = run_site(runner, p)
+                dis, *_ = run_site(runner, p)
                 if any(d["kind"] == kind for d in dis):
                     lines = trial
         i -= 1
@@ -460,6 +478,7 @@ def test_differential_oracle(tmp_path):
     stats = {"sites": 0, "probes": 0, "claims": 0, "skipped": 0}
     failures = {}  # seed -> list of disagreements
     reduced = set()  # kinds of disagreement already reduced to a minimal site
+    by_category = {}  # (claim category, family) -> packets
     knowns = {}
     errors = []
 
@@ -479,10 +498,12 @@ def test_differential_oracle(tmp_path):
                         record(f"seed-{seed}", prep, failures[seed])
                     continue
                 try:
-                    dis, sent, claims = run_site(runner, prep)
+                    dis, sent, claims, cats = run_site(runner, prep)
                 except Exception as e:  # noqa: BLE001 -- reported with the seed, the run goes on
-                    dis, sent, claims = [dict(kind="harness", text=f"{type(e).__name__}: {e}")], 0, 0
+                    dis, sent, claims, cats = [dict(kind="harness", text=f"{type(e).__name__}: {e}")], 0, 0, {}
                 with lock:
+                    for k, v in cats.items():
+                        by_category[k] = by_category.get(k, 0) + v
                     stats["sites"] += 1
                     stats["probes"] += sent
                     stats["claims"] += claims
@@ -515,6 +536,8 @@ def test_differential_oracle(tmp_path):
     print(f"\ndifferential oracle: seed {SEED}, {stats['sites']} sites, {stats['probes']} packets probed, "
           f"{stats['claims']} proof claims checked, {n_dis} disagreements in {len(failures)} sites, "
           f"{sum(len(v) for v in knowns.values())} known-defect disagreements, {stats['skipped']} sites not run, {elapsed:.0f}s")
+    for c in sorted({c for c, _ in by_category}):
+        print(f"  {c}: {by_category.get((c, 'v4'), 0)} IPv4, {by_category.get((c, 'v6'), 0)} IPv6 packets")
     for k, v in knowns.items():
         print(f"  known defect: {k}: {len(v)} (e.g. seed {v[0][0]}: {v[0][1]})")
     for seed, ds in sorted(failures.items())[:10]:
@@ -565,7 +588,7 @@ def test_oracle_catches_a_broken_firewall(tmp_path):
                 continue
             for mutate in found:
                 if found[mutate] < 2:
-                    dis, _, _ = run_site(runner, prep, mutate=mutate)
+                    dis, *_ = run_site(runner, prep, mutate=mutate)
                     found[mutate] += any(d["kind"] != "json" for d in dis)
             if min(found.values()) >= 2:
                 break
@@ -590,7 +613,7 @@ def test_oracle_known_defect_repro(name, tmp_path):
     assert "error" not in prep, prep.get("error")
     with OracleLab("k") as lab:
         lab.build()
-        dis, _, _ = run_site(Runner(lab, 0), prep)
+        dis, *_ = run_site(Runner(lab, 0), prep)
     assert not [d for d in dis if d["kind"] == kind], "\n".join(d["text"] for d in dis)
 
 
