@@ -200,6 +200,68 @@ class Model:
         self._paths[key] = (triples, count[0])
         return self._paths[key]
 
+    def compiler_placement(self, za, zb):
+        """The triples today's compiler puts the pair's rules on: its own search replayed
+        (targets/src/model.rs `enforced`: zone graph with one crossing per interface pair,
+        neighbours in the compiler's order, zones and devices at most once, at most 8
+        crossings, `external` allowed in transit, the first 64 paths kept). Used only to
+        tell a known defect from a new disagreement."""
+        key = ("placement", za, zb)
+        if key in self._paths:
+            return self._paths[key]
+        zid = {z: i for i, z in enumerate(self.zones)}
+        edges = {}
+
+        def add(a, b, crossing):
+            if a != b:
+                edges.setdefault(a, set()).add((b, crossing))
+
+        for d, dev in enumerate(self.doc["devices"]):
+            for ia in dev["interfaces"]:
+                for ib in dev["interfaces"]:
+                    for x in ia["faces"]:
+                        for y in ib["faces"]:
+                            add(x, y, (0, d, ia["name"], ib["name"]))
+        for li, lk in enumerate(self.doc["links"]):
+            for x in lk["zones"]:
+                for y in lk["zones"]:
+                    add(x, y, (1, li, "", ""))
+        for ai, a in enumerate(self.doc["assets"]):
+            zs = [a["zone"]] + [x["zone"] for x in a.get("interfaces", [])]
+            for x in zs:
+                for y in zs:
+                    add(x, y, (2, ai, "", ""))
+        nbrs = {z: sorted(v) for z, v in edges.items()}
+        out, stack = [], []
+        zones, devices = {zid[za]}, set()
+        target = zid[zb]
+
+        def go(at, depth):
+            if len(out) > 64:
+                return
+            if at == target and depth > 0:
+                out.append(list(stack))
+                return
+            if depth >= 8:
+                return
+            for nxt, c in nbrs.get(at, []):
+                if nxt in zones or (c[0] == 0 and c[1] in devices):
+                    continue
+                zones.add(nxt)
+                if c[0] == 0:
+                    devices.add(c[1])
+                    stack.append((self.doc["devices"][c[1]]["name"], c[2], c[3]))
+                go(nxt, depth + 1)
+                if c[0] == 0:
+                    devices.discard(c[1])
+                    stack.pop()
+                zones.discard(nxt)
+
+        go(zid[za], 0)
+        placed = {t for path in out[:64] for t in path}
+        self._paths[key] = placed
+        return placed
+
     def spoof_claim(self, p, from_slot):
         """A packet with p's source sent from another slot: the firewall that meets it on an
         interface pair no path of its source zone uses must drop it. The first such device."""

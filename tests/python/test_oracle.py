@@ -35,7 +35,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from netns_lab import ROOT, palisade, require  # noqa: E402
-from oracle_lab import OracleLab  # noqa: E402
+from oracle_lab import OracleLab, crossings  # noqa: E402
 from oracle_model import OTHER_PORTS, Model  # noqa: E402
 from oracle_sites import Generator  # noqa: E402
 
@@ -423,14 +423,17 @@ def run_site(runner, prep, mutate=None):
 
 
 def classify(m, p):
-    """The kind of a kernel disagreement: a known defect's, or `kernel`."""
+    """The kind of a kernel disagreement: a known defect's when the compiler's own placement
+    (replayed by the model) explains it exactly, else `kernel`."""
+    za, zb = m.zone_of(p["src"]), m.zone_of(p["dst"])
+    placed = m.compiler_placement(za, zb)
     if p.get("spoof"):
-        allowed, _ = m.compiler_triples(m.zone_of(p["src"]), m.zone_of(p["dst"]), external_transit=True)
-        if tuple(p["spoof"]) in allowed:
+        if tuple(p["spoof"]) in placed and tuple(p["spoof"]) in m.compiler_triples(za, zb, external_transit=True)[0]:
             return "external-transit"
-    if p["expect"] == "pass":
-        _, n = m.compiler_triples(m.zone_of(p["src"]), m.zone_of(p["dst"]), external_transit=True)
-        if n > 64:
+    elif p["expect"] == "pass":
+        full, n = m.compiler_triples(za, zb, external_transit=True)
+        route = [t for t in crossings(p["frm"], p["to"]) if m.site.devices.get(t[0]) in ("nftables", "iptables")]
+        if n > 64 and any(t in full and t not in placed for t in route):
             return "truncated-paths"
     return "kernel"
 
