@@ -15,7 +15,9 @@ a bridge forwards everything. The tree keeps routing symmetric (one physical pat
 which the firewalls' connection tracking needs; firewalls in parallel between the same two
 zones are therefore not generated.
 
-Gateways (`GATEWAYS = True`) are the planned extension: see docs/proofs.md.
+With `gateways` on, a two-zone edge slot may also be an inline Suricata gateway, whose
+namespace forwards everything and whose rules are replayed offline (oracle_gateway.py); see
+docs/proofs.md, "Gateways in the oracle".
 """
 
 import ipaddress
@@ -31,6 +33,9 @@ EDGES = {
     "d4": ["z3", "z5"],
 }
 ZONE_SLOTS = ["z0", "z1", "z2", "z3", "z4", "z5"]
+# Gateways carry `mode ips|ids` once the language has it (being added on main); until then a
+# gateway is built with `build --ips` (see test_oracle.py).
+GATEWAY_MODES = False
 
 
 def slot_ranges(slot):
@@ -96,11 +101,12 @@ class Site:
     text: str
     zones: dict  # name -> Zone (not `external`)
     slot_of: dict  # zone name (and "external") -> slot
-    devices: dict  # edge slot -> "nftables" | "iptables" | "link" | "bridge"
+    devices: dict  # edge slot -> "nftables" | "iptables" | "link" | "bridge" | "gateway"
     external: bool
     workorders: dict  # name -> scope items (names)
     services: dict  # custom services: name -> transports
     probe_ports: list  # every TCP/UDP port a probe may use
+    gateway_modes: dict = field(default_factory=dict)  # edge slot -> "ips" | "ids" (GATEWAY_MODES)
 
 
 class Generator:
@@ -182,7 +188,8 @@ class Generator:
             if "x" in touched:
                 devices[e] = r.choice(["nftables", "iptables"])
             elif len(touched) == 2:
-                devices[e] = r.choices(["nftables", "iptables", "link", "bridge"], [40, 35, 13, 12])[0]
+                kinds = ["nftables", "iptables", "link", "bridge"] + (["gateway"] if self.gateways else [])
+                devices[e] = r.choices(kinds, [40, 35, 13, 12, 25][: len(kinds)])[0]
             else:
                 devices[e] = r.choices(["nftables", "iptables", "link"], [45, 40, 15])[0]
 
@@ -276,6 +283,7 @@ class Generator:
         lines.append("")
 
         # Topology.
+        gateway_modes = {}
         for e, kind in devices.items():
             touched = [s for s in EDGES[e] if s in slots]
             if kind in ("nftables", "iptables"):
@@ -286,6 +294,11 @@ class Generator:
                     faces = self.beyond(e, s, slots) if subtree else [s]
                     lines.append(f'  interface "{s}" faces {", ".join(zone_by_slot[f] for f in faces)}')
                 lines.append("}")
+            elif kind == "gateway":
+                a, b = (zone_by_slot[s] for s in touched)
+                gateway_modes[e] = r.choice(["ips", "ids"]) if GATEWAY_MODES else "ips"
+                mode = f"; mode {gateway_modes[e]}" if GATEWAY_MODES else ""
+                lines.append(f"gateway {e} {{ target suricata{mode}; inline between {a} and {b} }}")
             elif kind == "link":
                 lines.append(f"link {e}: {', '.join(zone_by_slot[s] for s in touched)}")
         lines.append("")
@@ -300,7 +313,7 @@ class Generator:
             for proto, lo, hi in ts:
                 ports.update({lo, hi})
         ports.update({7, 9, 1234, 8080, 5000})
-        return Site(self.seed, "\n".join(lines), zones, slot_of, devices, external, workorders, custom, sorted(ports))
+        return Site(self.seed, "\n".join(lines), zones, slot_of, devices, external, workorders, custom, sorted(ports), gateway_modes)
 
     def beyond(self, edge, slot, slots):
         """Zone slots reached from `edge` through its interface `slot` (the subtree)."""

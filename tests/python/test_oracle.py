@@ -35,17 +35,20 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from netns_lab import ROOT, palisade, require  # noqa: E402
+import oracle_gateway  # noqa: E402
 from oracle_lab import OracleLab, crossings  # noqa: E402
 from oracle_model import OTHER_PORTS, Model  # noqa: E402
-from oracle_sites import Generator  # noqa: E402
+from oracle_sites import GATEWAY_MODES, Generator  # noqa: E402
+from suricata_support import Suricata  # noqa: E402
 
 SEED = int(os.environ.get("PALISADE_ORACLE_SEED", "20261203"))
 SITES = int(os.environ.get("PALISADE_ORACLE_SITES", "200"))
 LABS = int(os.environ.get("PALISADE_ORACLE_LABS", "4"))
-GATEWAYS = os.environ.get("PALISADE_ORACLE_GATEWAYS") == "1"  # not yet: see docs/proofs.md
+GATEWAYS = os.environ.get("PALISADE_ORACLE_GATEWAYS") == "1"  # off until gateway modes land: docs/proofs.md
 DROP_WAIT = 0.5  # seconds a dropped probe is waited for
 PASS_WAIT = 3.0  # a passing probe returns as soon as it is answered
 BUDGET = 330  # seconds: sites not started by then are reported as not run
+REDUCE = os.environ.get("PALISADE_ORACLE_REDUCE", "1") == "1"  # reduce the first site of each kind
 REDUCE_KNOWN = os.environ.get("PALISADE_ORACLE_REDUCE_KNOWN") == "1"  # also reduce known defects
 
 # Known defects of today's compiler that the oracle found: (predicate over a disagreement,
@@ -65,7 +68,14 @@ TRUNCATED_PATHS_DEFECT = (
     "MAX_PATHS and `Placement::truncated` is never reported, so a firewall on a cut path gets "
     "none of the pair's rules and drops packets the verifier proves reachable"
 )
+GATEWAY_ALLOWLIST_DEFECT = (
+    "a Suricata gateway is not a complete allowlist: its rules drop forbidden requests of the "
+    "conduit flows it knows and nothing else, while the proofs count the gateway as enforcing "
+    "the pair's rules at port level and its diodes too (main makes an IPS gateway a complete "
+    "allowlist)"
+)
 KNOWN = [
+    (lambda d: d["kind"] == "gateway-allowlist", GATEWAY_ALLOWLIST_DEFECT),
     (lambda d: d["kind"] == "json", JSON_V6_DEFECT),
     (lambda d: d["kind"] == "external-transit", EXTERNAL_TRANSIT_DEFECT),
     (lambda d: d["kind"] == "truncated-paths", TRUNCATED_PATHS_DEFECT),
@@ -97,7 +107,8 @@ def prepare(seed, work, text=None, tag=""):
         errs = [x["message"] for x in verify.get("diagnostics", []) if x["severity"] == "error"]
         return {"seed": seed, "site": site, "dir": d, "error": f"the generated site has errors: {errs[:3]}"}
     out = d / "out"
-    b = palisade_run("build", d, "-o", out, *([] if v.returncode == 0 else ["--no-verify"]))
+    ips = ["--ips"] if "gateway" in site.devices.values() and not GATEWAY_MODES else []
+    b = palisade_run("build", d, "-o", out, *([] if v.returncode == 0 else ["--no-verify"]), *ips)
     if b.returncode != 0:
         return {"seed": seed, "site": site, "dir": d, "error": f"build failed ({b.returncode}): {b.stderr[-3000:]}"}
     doc = json.loads(palisade_run("ir", d).stdout)
@@ -141,12 +152,22 @@ CATEGORIES = [
     ("proved `assert no_path", "no_path (direct packets)"), ("refuted `assert reachable", "refuted reachable"),
     ("unfiltered", "unfiltered pair"), ("rule ", "rule packet"), ("no rule", "pair without rules"),
     ("other port", "other port"), ("other protocol", "other protocol"), ("wrong direction", "wrong direction"),
-    ("spoofed source", "spoofed source"), ("work order", "work order"), ("base flow", "base flow around a work order"),
+    ("spoofed source", "spoofed source"), ("forbidden field", "forbidden protocol field"), ("work order", "work order"), ("base flow", "base flow around a work order"),
 ]
 
 
 def category(why):
     return next((c for prefix, c in CATEGORIES if why.startswith(prefix)), "other")
+
+
+def modbus_allowed(fields):
+    """(function, unit, register) that a rule's Modbus constraints allow."""
+    if not fields or fields["family"] != "modbus":
+        return (3, 1, 0)
+    fc = fields["functions"][0]["code"] if fields["functions"] else 3
+    unit = fields["units"][0][0] if fields["units"] else 1
+    reg = fields["registers"][0][0] if fields["registers"] else 0
+    return (fc, unit, reg)
 
 
 def m_passes(m, p, open_wos):
@@ -261,6 +282,13 @@ def plan_site(prep, rng):
                 continue
             for p in admitted:
                 plan.add("base", p, "pass", f"rule {za}->{zb}")
+                if e and e["enforcement"] == "inspected" and p["proto"] == "tcp" and p["dport"] == 502:
+                    fields = [doc["rules"][i]["fields"] for i in m.admitting(p)]
+                    if fields and all(f and f["family"] == "modbus" and f["functions"] for f in fields):
+                        allowed = {fn["code"] for f in fields for fn in f["functions"]}
+                        fc = next(c for c in (6, 16, 5, 15, 8, 1, 2, 3, 4, 43) if c not in allowed)
+                        unit, reg = modbus_allowed(fields[0])[1:]
+                        plan.add("base", dict(p, modbus=(fc, unit, reg)), "drop", f"forbidden field {za}->{zb}: modbus function {fc}")
                 q = dict(p, proto="tcp" if p["proto"] != "tcp" else "udp", dport=p["dport"] or 9)
                 for port in rng.sample(OTHER_PORTS + ports, 6):
                     q2 = dict(p, proto=rng.choice(["tcp", "udp"]), dport=port)
@@ -320,7 +348,9 @@ class Runner:
             if p not in self.lab.listening:
                 return p
 
-    def round(self, probes):
+    def round(self, probes, gate=None):
+        """Send the probes; -> the ones whose outcome contradicts their claim. `gate(probes)`
+        gives {source port: blocked by a gateway on the way} (oracle_gateway.py)."""
         lab = self.lab
         lab.listen(sorted({p["dport"] for p in probes if p["proto"] in ("tcp", "udp")}))
         by_slot = {}
@@ -336,33 +366,51 @@ class Runner:
             k = [p["proto"], p["dst"], p["sport"], p["sport"] if p["proto"].startswith("icmp") else p["dport"]]
             keys.setdefault(p["to"], []).append(k)
         seen = lab.seen(keys)
+        blocked = gate(probes) if gate else {}
         idx = {s: 0 for s in keys}
         wrong = []
         for p in probes:
             arrived = seen[p["to"]][idx[p["to"]]]
             idx[p["to"]] += 1
             res = results.get(str(p["sport"]), "missing")
+            req_blocked, reply_blocked = blocked.get(p["sport"], (False, False))
             if p["expect"] == "pass":
                 if p["proto"] == "tcp":
                     ok = res == "ok"
                 elif p["proto"] == "udp":
-                    ok = arrived and (p["reply"] is None or (res == "reply") == p["reply"])
+                    # A diode's reply may pass the kernel when a gateway on the way drops it.
+                    got_reply = res == "reply" and not reply_blocked
+                    ok = arrived and (p["reply"] is None or got_reply == p["reply"])
                 else:
                     ok = res == "reply"
+                ok = ok and not req_blocked
             else:
-                ok = not arrived and res not in ("ok", "reply")
+                ok = (not arrived and res not in ("ok", "reply")) or req_blocked
             if not ok:
-                wrong.append((p, res, arrived))
+                wrong.append((p, "blocked by a gateway" if req_blocked else res, arrived))
         return wrong
 
 
 def workorder_commands(verb, prep, name, scope):
-    args = ["workorder", verb, name, "--site", prep["dir"], "--scope", *scope]
+    """{firewall: the shell commands `palisade workorder VERB` prints for it}."""
+    devices = prep["site"].devices
+    if "gateway" in devices.values():
+        # `workorder open` refuses a gateway ("a gateway has no work-order sets"; its rules
+        # are swapped instead): ask each firewall on its own.
+        out = {}
+        for e in sorted(d for d, k in devices.items() if k in ("nftables", "iptables")):
+            out.update(workorder_commands_for(verb, prep, name, scope, ["--device", e]))
+        return out
+    return workorder_commands_for(verb, prep, name, scope, [])
+
+
+def workorder_commands_for(verb, prep, name, scope, extra):
+    args = ["workorder", verb, name, "--site", prep["dir"], "--scope", *scope, *extra]
     if verb == "open":
         args += ["--duration", "10m"]
     p = palisade_run(*args)
-    if p.returncode != 0 and "no firewall carries rules" in p.stderr:
-        return {}  # its rules cross links and bridges only: nothing to open
+    if p.returncode != 0 and "no firewall" in p.stderr and "carries rules of work order" in p.stderr:
+        return {}  # its rules cross links and bridges only (or not this device): nothing to open
     if p.returncode != 0:
         raise AssertionError(f"palisade {' '.join(map(str, args))} failed: {p.stderr}")
     sections, cur = {}, None
@@ -402,7 +450,10 @@ def run_site(runner, prep, mutate=None):
                                  f"{'' if p['reply'] is None or p['expect'] == 'drop' else (' with reply' if p['reply'] else ' without reply')}"
                                  f", got {res}{', arrived' if arrived else ', did not arrive'} -- {p['why']}"))
 
-    note("base", runner.round(plan.phases["base"]))
+    gate = None
+    if "gateway" in prep["site"].devices.values():
+        gate = lambda probes, phase="base": gateway_gate(prep, plan, probes, phase)  # noqa: E731
+    note("base", runner.round(plan.phases["base"], gate))
     sent += len(plan.phases["base"])
     if plan.workorder is not None and plan.phases["during"]:
         name = prep["ir"]["workorders"][plan.workorder]["name"]
@@ -412,7 +463,7 @@ def run_site(runner, prep, mutate=None):
                 r = lab.shell(dev, script)
                 if r.returncode != 0:
                     out.append(dict(kind="workorder", text=f"{verb} {name} on {dev} failed: {r.stderr.strip()}"))
-            note(phase, runner.round(plan.phases[phase]))
+            note(phase, runner.round(plan.phases[phase], gate and (lambda probes, ph=phase: gate(probes, ph))))
             sent += len(plan.phases[phase])
     cats = {}
     for probes in plan.phases.values():
@@ -422,10 +473,47 @@ def run_site(runner, prep, mutate=None):
     return out, sent, len(plan.claims), cats
 
 
+_SURICATA = []
+
+
+def gateway_gate(prep, plan, probes, phase):
+    """Replay the probes that cross each gateway through its rules (the order's variant
+    while a work order is open): {source port: blocked}."""
+    if not _SURICATA:
+        _SURICATA.append(Suricata())
+    m, site, out = plan.m, prep["site"], prep["out"]
+    by_gw = {}
+    for p in probes:
+        for e, _, _ in crossings(p["frm"], p["to"]):
+            if site.devices.get(e) == "gateway":
+                by_gw.setdefault(e, []).append(p)
+    blocked = {}
+    open_wos = (plan.workorder,) if phase == "during" else ()
+    for e, ps in by_gw.items():
+        rules = out / f"{e}.rules"
+        if open_wos:
+            name = prep["ir"]["workorders"][plan.workorder]["name"]
+            rules = out / f"{e}.during-{name}.rules" if (out / f"{e}.during-{name}.rules").exists() else rules
+        for p in ps:
+            if p["proto"] == "tcp" and p["dport"] == 502 and "modbus" not in p:
+                fields = [m.doc["rules"][i]["fields"] for i in m.admitting(p, open_wos)]
+                p["modbus"] = modbus_allowed(fields[0]) if fields and all(fields) else (3, 1, 0)
+        res = oracle_gateway.blocked(_SURICATA[0], rules, out / f"{e}.suricata.yaml", ps, out / f"replay-{e}-{phase}")
+        if site.gateway_modes.get(e) == "ids" and any(any(v) for v in res.values()):
+            raise AssertionError(f"IDS gateway {e} blocked traffic")
+        for k, (req, rep) in res.items():
+            old = blocked.get(k, (False, False))
+            blocked[k] = (old[0] or req, old[1] or rep)
+    return blocked
+
+
 def classify(m, p):
     """The kind of a kernel disagreement: a known defect's when the compiler's own placement
     (replayed by the model) explains it exactly, else `kernel`."""
     za, zb = m.zone_of(p["src"]), m.zone_of(p["dst"])
+    via_gateway = any(m.site.devices.get(e) == "gateway" for e, _, _ in crossings(p["frm"], p["to"]))
+    if via_gateway and "modbus" not in p and (p["expect"] == "drop" or p["reply"] is False):
+        return "gateway-allowlist"  # a port-level drop, or a diode's reply, left to a gateway
     placed = m.compiler_placement(za, zb)
     if p.get("spoof"):
         if tuple(p["spoof"]) in placed and tuple(p["spoof"]) in m.compiler_triples(za, zb, external_transit=True)[0]:
@@ -525,7 +613,7 @@ def test_differential_oracle(tmp_path):
                                 fresh_kinds.append((d["kind"], f"seed-{seed}", failures[seed]))
                             record(f"seed-{seed}", prep, failures[seed])
                 for kind, name, ds in fresh_kinds:
-                    if kind in ("kernel", "model", "external-transit", "truncated-paths"):
+                    if REDUCE and kind in ("kernel", "model", "external-transit", "truncated-paths", "gateway-allowlist"):
                         record(name, prep, ds, reduce(runner, prep, kind, tmp_path / "reduce"))
 
     threads = [threading.Thread(target=lambda i=i: _guard(worker, i, errors)) for i in range(LABS)]
