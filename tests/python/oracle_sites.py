@@ -277,6 +277,18 @@ class Generator:
                 src, dst = (a, b) if not both or r.random() < 0.6 else (b, a)
                 lines.append("  " + self.rule(src, dst, zones, uni, workorders, custom, groups, both))
             lines.append("}")
+        if self.gateways:
+            # Something for each gateway to inspect: Modbus with field constraints across it.
+            for e, kind in devices.items():
+                if kind != "gateway" or r.random() < 0.2:
+                    continue
+                a, b = (zone_by_slot[s] for s in EDGES[e] if s in slots)
+                if r.random() < 0.5:
+                    a, b = b, a
+                k += 1
+                lines.append(f"conduit c{k}: {a} -> {b} {{")
+                lines.append(f"  allow {r.choice(zones[a].assets)[0]} -> {r.choice(zones[b].assets)[0]} : modbus {r.choice(MODBUS_FIELDS)}")
+                lines.append("}")
         lines.append("")
         for g in groups:
             lines.append(g)

@@ -288,7 +288,7 @@ def plan_site(prep, rng):
                         allowed = {fn["code"] for f in fields for fn in f["functions"]}
                         fc = next(c for c in (6, 16, 5, 15, 8, 1, 2, 3, 4, 43) if c not in allowed)
                         unit, reg = modbus_allowed(fields[0])[1:]
-                        plan.add("base", dict(p, modbus=(fc, unit, reg)), "drop", f"forbidden field {za}->{zb}: modbus function {fc}")
+                        plan.add("base", dict(p, modbus=(fc, unit, reg), field_probe=True), "drop", f"forbidden field {za}->{zb}: modbus function {fc}")
                 q = dict(p, proto="tcp" if p["proto"] != "tcp" else "udp", dport=p["dport"] or 9)
                 for port in rng.sample(OTHER_PORTS + ports, 6):
                     q2 = dict(p, proto=rng.choice(["tcp", "udp"]), dport=port)
@@ -512,7 +512,7 @@ def classify(m, p):
     (replayed by the model) explains it exactly, else `kernel`."""
     za, zb = m.zone_of(p["src"]), m.zone_of(p["dst"])
     via_gateway = any(m.site.devices.get(e) == "gateway" for e, _, _ in crossings(p["frm"], p["to"]))
-    if via_gateway and "modbus" not in p and (p["expect"] == "drop" or p["reply"] is False):
+    if via_gateway and not p.get("field_probe") and (p["expect"] == "drop" or p["reply"] is False):
         return "gateway-allowlist"  # a port-level drop, or a diode's reply, left to a gateway
     placed = m.compiler_placement(za, zb)
     if p.get("spoof"):
