@@ -7,13 +7,13 @@ names its connection.
 Each TCP probe becomes a whole conversation (handshake, one request, the reply, close); a
 probe to the Modbus port carries a Modbus request with the probe's function, unit and
 register (`modbus`: (function, unit, register)), every other one an echo payload. A UDP probe
-is one datagram and its reply.
+is one datagram and its reply, an ICMP probe an echo request and its reply.
 """
 
 import ipaddress
 
 from pcap_ot import Capture, mbap, modbus_read, modbus_read_reply
-from scapy.all import IP, UDP, Ether, IPv6
+from scapy.all import ICMP, IP, UDP, Ether, ICMPv6EchoReply, ICMPv6EchoRequest, IPv6
 
 
 def modbus_request(fields):
@@ -26,8 +26,12 @@ def modbus_request(fields):
 
 
 def write_pcap(path, probes):
+    """The probes as conversations; -> for each packet (in pcap order, from 1): (the probe's
+    source port, 0 for the initiator's direction or 1 for the reply's)."""
     cap = Capture()
+    owner = [None]
     for p in probes:
+        first = len(cap.packets)
         if p["proto"] == "tcp":
             cap.next_port = p["sport"] - 1  # the connection takes the probe's source port
             c = cap.connect(p["src"], p["dst"], p["dport"])
@@ -37,34 +41,41 @@ def write_pcap(path, probes):
                 req = rep = f"o{p['sport']}\n".encode()
             c.request(str(p["sport"]), req, rep)
             c.close()
-        elif p["proto"] == "udp":
+        else:
             ip = IPv6 if ":" in p["src"] else IP
             for a, b, sp, dp in ((p["src"], p["dst"], p["sport"], p["dport"]), (p["dst"], p["src"], p["dport"], p["sport"])):
                 cap.t += 0.001
-                pkt = Ether() / ip(src=a, dst=b) / UDP(sport=sp, dport=dp) / f"o{p['sport']}".encode()
+                if p["proto"] == "udp":
+                    l4 = UDP(sport=sp, dport=dp) / f"o{p['sport']}".encode()
+                elif ip is IP:
+                    l4 = ICMP(type=8 if a == p["src"] else 0, id=p["sport"] & 0xFFFF, seq=1) / b"palisade"
+                else:
+                    l4 = (ICMPv6EchoRequest if a == p["src"] else ICMPv6EchoReply)(id=p["sport"] & 0xFFFF, seq=1, data=b"palisade")
+                pkt = Ether() / ip(src=a, dst=b) / l4
                 pkt.time = cap.t
                 cap.packets.append(pkt)
+        src = str(ipaddress.ip_address(p["src"]))
+        for pkt in cap.packets[first:]:
+            owner.append((p["sport"], 0 if str(ipaddress.ip_address(pkt[1].src)) == src else 1))
     cap.write(path)
+    return owner
 
 
 def blocked(suricata, rules, fragment, probes, workdir):
-    """{source port: (request blocked, reply blocked)} for each probe's connection."""
-    probes = [p for p in probes if p["proto"] in ("tcp", "udp")]
+    """{source port: (request blocked, reply blocked)} for each probe's connection: an alert
+    with action `blocked` on one of its packets (eve's `pcap_cnt` names the packet)."""
+    probes = [p for p in probes if p["proto"] in ("tcp", "udp", "icmp", "icmpv6")]
     if not probes:
         return {}
     workdir.mkdir(parents=True, exist_ok=True)
     pcap = workdir / "flows.pcap"
-    write_pcap(pcap, probes)
+    owner = write_pcap(pcap, probes)
     events = suricata.replay(pcap, rules, fragment, workdir / "log", ips=True)
-    norm = lambda a: str(ipaddress.ip_address(a))  # noqa: E731
-    keys = {}
-    for p in probes:
-        keys[(norm(p["src"]), p["sport"], norm(p["dst"]), p["dport"])] = (p["sport"], 0)
-        keys[(norm(p["dst"]), p["dport"], norm(p["src"]), p["sport"])] = (p["sport"], 1)
     out = {p["sport"]: [False, False] for p in probes}
     for e in events:
         if e.get("event_type") == "alert" and e["alert"].get("action") == "blocked":
-            k = keys.get((norm(e["src_ip"]), e.get("src_port"), norm(e["dest_ip"]), e.get("dest_port")))
-            if k:
-                out[k[0]][k[1]] = True
+            n = e.get("pcap_cnt")
+            if isinstance(n, int) and 0 < n < len(owner):
+                sport, direction = owner[n]
+                out[sport][direction] = True
     return {k: tuple(v) for k, v in out.items()}

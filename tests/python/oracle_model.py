@@ -204,8 +204,8 @@ class Model:
         """The triples today's compiler puts the pair's rules on: its own search replayed
         (targets/src/model.rs `enforced`: zone graph with one crossing per interface pair,
         neighbours in the compiler's order, zones and devices at most once, at most 8
-        crossings, `external` allowed in transit, the first 64 paths kept). Used only to
-        tell a known defect from a new disagreement."""
+        crossings, `external` never in transit, the first 64 paths kept). Used only to tell
+        a known defect from a new disagreement."""
         key = ("placement", za, zb)
         if key in self._paths:
             return self._paths[key]
@@ -242,8 +242,8 @@ class Model:
             if at == target and depth > 0:
                 out.append(list(stack))
                 return
-            if depth >= 8:
-                return
+            if depth >= 8 or (at == zid["external"] and depth > 0):
+                return  # `external` is never a transit network
             for nxt, c in nbrs.get(at, []):
                 if nxt in zones or (c[0] == 0 and c[1] in devices):
                     continue

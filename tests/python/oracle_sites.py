@@ -33,9 +33,8 @@ EDGES = {
     "d4": ["z3", "z5"],
 }
 ZONE_SLOTS = ["z0", "z1", "z2", "z3", "z4", "z5"]
-# Gateways carry `mode ips|ids` once the language has it (being added on main); until then a
-# gateway is built with `build --ips` (see test_oracle.py).
-GATEWAY_MODES = False
+# Gateways carry `mode ips|ids` (main's cd304e1); False builds the older `build --ips` way.
+GATEWAY_MODES = True
 
 
 def slot_ranges(slot):
@@ -310,7 +309,7 @@ class Generator:
                 a, b = (zone_by_slot[s] for s in touched)
                 gateway_modes[e] = r.choice(["ips", "ids"]) if GATEWAY_MODES else "ips"
                 mode = f"; mode {gateway_modes[e]}" if GATEWAY_MODES else ""
-                lines.append(f"gateway {e} {{ target suricata{mode}; inline between {a} and {b} }}")
+                lines.append(f"gateway {e} {{ target suricata; inline between {a} and {b}{mode} }}")
             elif kind == "link":
                 lines.append(f"link {e}: {', '.join(zone_by_slot[s] for s in touched)}")
         lines.append("")
