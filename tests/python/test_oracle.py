@@ -58,14 +58,7 @@ TRUNCATED_PATHS_DEFECT = (
     "MAX_PATHS and `Placement::truncated` is never reported, so a firewall on a cut path gets "
     "none of the pair's rules and drops packets the verifier proves reachable"
 )
-GATEWAY_ALLOWLIST_DEFECT = (
-    "a Suricata gateway is not a complete allowlist: its rules drop forbidden requests of the "
-    "conduit flows it knows and nothing else, while the proofs count the gateway as enforcing "
-    "the pair's rules at port level and its diodes too (main makes an IPS gateway a complete "
-    "allowlist)"
-)
 KNOWN = [
-    (lambda d: d["kind"] == "gateway-allowlist", GATEWAY_ALLOWLIST_DEFECT),
     (lambda d: d["kind"] == "truncated-paths", TRUNCATED_PATHS_DEFECT),
 ]
 
@@ -503,9 +496,6 @@ def classify(m, p):
     """The kind of a kernel disagreement: a known defect's when the compiler's own placement
     (replayed by the model) explains it exactly, else `kernel`."""
     za, zb = m.zone_of(p["src"]), m.zone_of(p["dst"])
-    via_gateway = any(m.site.devices.get(e) == "gateway" for e, _, _ in crossings(p["frm"], p["to"]))
-    if via_gateway and not p.get("field_probe") and (p["expect"] == "drop" or p["reply"] is False):
-        return "gateway-allowlist"  # a port-level drop, or a diode's reply, left to a gateway
     placed = m.compiler_placement(za, zb)
     if p["expect"] == "pass":
         full, n = m.compiler_triples(za, zb)
@@ -602,7 +592,7 @@ def test_differential_oracle(tmp_path):
                                 fresh_kinds.append((d["kind"], f"seed-{seed}", failures[seed]))
                             record(f"seed-{seed}", prep, failures[seed])
                 for kind, name, ds in fresh_kinds:
-                    if REDUCE and kind in ("kernel", "model", "truncated-paths", "gateway-allowlist"):
+                    if REDUCE and kind in ("kernel", "model", "truncated-paths"):
                         record(name, prep, ds, reduce(runner, prep, kind, tmp_path / "reduce"))
 
     threads = [threading.Thread(target=lambda i=i: _guard(worker, i, errors)) for i in range(LABS)]
