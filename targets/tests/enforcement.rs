@@ -104,6 +104,28 @@ gateway gw { target suricata; inline between a and b; mode ips }
         "{:?}",
         errs[0].notes
     );
+    // A negation Suricata reads per family: `!10.1.0.10` matches no IPv6 address, so every
+    // IPv6 packet would pass (found by the differential oracle).
+    let per_family = tamper(&|t| {
+        t.lines()
+            .map(|l| {
+                if l.starts_with("drop ip [") && l.contains("] any -> any any (") {
+                    let (_, rest) = l.split_once("] any -> any any (").unwrap();
+                    format!("drop ip !10.1.0.10 any -> any any ({rest}\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect()
+    });
+    assert_ne!(per_family, files);
+    let errs = check(&per_family);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].notes.iter().any(|n| n.contains(':')),
+        "{:?}",
+        errs[0].notes
+    );
     // The admitted Modbus connection dropped.
     let gained = tamper(&|t| {
         format!("{t}drop tcp 10.1.0.10 any -> 10.2.0.11 502 (msg:\"x\"; flow:to_server; sid:7; rev:1;)\n")

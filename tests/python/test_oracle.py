@@ -24,6 +24,7 @@ import json
 import os
 import queue
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -53,13 +54,9 @@ REDUCE_KNOWN = os.environ.get("PALISADE_ORACLE_REDUCE_KNOWN") == "1"  # also red
 
 # Known defects of today's compiler that the oracle found: (predicate over a disagreement,
 # the defect). A matching disagreement is reported, not failed. Keep each one until fixed.
-TRUNCATED_PATHS_DEFECT = (
-    "more than 64 paths between two zones: targets/src/model.rs `enforced` cuts the search at "
-    "MAX_PATHS and `Placement::truncated` is never reported, so a firewall on a cut path gets "
-    "none of the pair's rules and drops packets the verifier proves reachable"
-)
 KNOWN = [
-    (lambda d: d["kind"] == "truncated-paths", TRUNCATED_PATHS_DEFECT),
+    # The truncated-paths defect is fixed: such a build now stops with E0915 (counted as
+    # refused below). A disagreement classified so would be new, and fails the run.
 ]
 
 
@@ -90,6 +87,11 @@ def prepare(seed, work, text=None, tag=""):
     out = d / "out"
     ips = ["--ips"] if "gateway" in site.devices.values() and not GATEWAY_MODES else []
     b = palisade_run("build", d, "-o", out, *([] if v.returncode == 0 else ["--no-verify"]), *ips)
+    codes = set(re.findall(r"error\[(E\d{4})\]", b.stderr))
+    if b.returncode == 1 and codes == {"E0915"}:
+        # More topology paths than placement follows: the build refuses and writes nothing,
+        # so there is no configuration that could disagree with a proof.
+        return {"seed": seed, "site": site, "dir": d, "refused": "E0915"}
     if b.returncode != 0:
         return {"seed": seed, "site": site, "dir": d, "error": f"build failed ({b.returncode}): {b.stderr[-3000:]}"}
     doc = json.loads(palisade_run("ir", d).stdout)
@@ -396,13 +398,20 @@ def workorder_commands_for(verb, prep, name, scope, extra):
         return {}  # its rules cross links and bridges only (or not this device): nothing to open
     if p.returncode != 0:
         raise AssertionError(f"palisade {' '.join(map(str, args))} failed: {p.stderr}")
-    sections, cur = {}, None
+    sections, cur, until = {}, None, None
     for line in p.stdout.splitlines():
-        if line.startswith("# ") and " (" in line:
+        if until is not None:  # inside a here-document: rule files have `# … (…)` lines too
+            sections[cur].append(line)
+            if line == until:
+                until = None
+        elif line.startswith("# ") and " (" in line:
             cur = line.split()[1]
             sections[cur] = []
         elif cur is not None:
             sections[cur].append(line)
+            m = re.search(r"<<'(\w+)'$", line)
+            if m:
+                until = m.group(1)
     return {d: "\n".join(ls) + "\n" for d, ls in sections.items()}
 
 
@@ -545,7 +554,7 @@ def test_differential_oracle(tmp_path):
     for s in seeds:
         todo.put(s)
     lock = threading.Lock()
-    stats = {"sites": 0, "probes": 0, "claims": 0, "skipped": 0}
+    stats = {"sites": 0, "probes": 0, "claims": 0, "skipped": 0, "refused": 0}
     failures = {}  # seed -> list of disagreements
     reduced = set()  # kinds of disagreement already reduced to a minimal site
     by_category = {}  # (claim category, family) -> packets
@@ -562,6 +571,10 @@ def test_differential_oracle(tmp_path):
                 except queue.Empty:
                     return
                 prep = prepare(seed, tmp_path)
+                if "refused" in prep:
+                    with lock:
+                        stats["refused"] += 1
+                    continue
                 if "error" in prep:
                     with lock:
                         failures.setdefault(seed, []).append(dict(kind="compiler", text=prep["error"]))
@@ -605,7 +618,8 @@ def test_differential_oracle(tmp_path):
     n_dis = sum(len(v) for v in failures.values())
     print(f"\ndifferential oracle: seed {SEED}, {stats['sites']} sites, {stats['probes']} packets probed, "
           f"{stats['claims']} proof claims checked, {n_dis} disagreements in {len(failures)} sites, "
-          f"{sum(len(v) for v in knowns.values())} known-defect disagreements, {stats['skipped']} sites not run, {elapsed:.0f}s")
+          f"{sum(len(v) for v in knowns.values())} known-defect disagreements, {stats['refused']} sites refused by the build "
+          f"(E0915), {stats['skipped']} sites not run, {elapsed:.0f}s")
     for c in sorted({c for c, _ in by_category}):
         print(f"  {c}: {by_category.get((c, 'v4'), 0)} IPv4, {by_category.get((c, 'v6'), 0)} IPv6 packets")
     for k, v in knowns.items():
@@ -665,25 +679,16 @@ def test_oracle_catches_a_broken_firewall(tmp_path):
     assert found == {"open": 2, "closed": 2}, f"sites where the broken firewall was noticed: {found}"
 
 
-KNOWN_REPROS = {
-    # file in tests/python/oracle_known/: (seed whose layout it uses, kind of disagreement)
-    "truncated_paths.pal": (20261338, "truncated-paths"),
-}
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="known compiler defects found by the oracle; see KNOWN (an XPASS means fixed: drop the entry)")
-@pytest.mark.parametrize("name", sorted(KNOWN_REPROS))
-def test_oracle_known_defect_repro(name, tmp_path):
-    """The reduced site of each known defect, replayed: the disagreement is still there."""
-    require("ip", "nft", "iptables-restore", "ip6tables-restore", "ipset")
-    seed, kind = KNOWN_REPROS[name]
-    text = (Path(__file__).resolve().parent / "oracle_known" / name).read_text()
-    prep = prepare(seed, tmp_path, text=text)
-    assert "error" not in prep, prep.get("error")
-    with OracleLab("k") as lab:
-        lab.build()
-        dis, *_ = run_site(Runner(lab, 0), prep)
-    assert not [d for d in dis if d["kind"] == kind], "\n".join(d["text"] for d in dis)
+def test_oracle_truncated_paths_are_refused(tmp_path):
+    """The oracle's reduced site whose placement was cut at 64 paths (a firewall on a cut
+    path dropped packets the verifier proves reachable): the build now refuses it (E0915)
+    and writes nothing."""
+    d = tmp_path / "site"
+    d.mkdir()
+    (d / "site.pal").write_text((Path(__file__).resolve().parent / "oracle_known" / "truncated_paths.pal").read_text())
+    p = palisade_run("build", d, "-o", tmp_path / "out", "--no-verify")
+    assert p.returncode == 1 and "error[E0915]" in p.stderr, p.stderr[-1500:]
+    assert not (tmp_path / "out").exists()
 
 
 def test_verify_json_keeps_ipv6_packet_addresses(tmp_path):
@@ -703,29 +708,26 @@ assert no_path a -> b
         assert s["packet"]["src"] == "fd00:1:1::5" and s["packet"]["dst"] == "fd00:1:2::7"
 
 
-GATEWAY_REPROS = {
-    # Found with PALISADE_ORACLE_GATEWAYS=1 on main's gateway modes (cd304e1..ff6fb33).
-    "gateway_ids_e0913.pal": "build fails with E0913 on an IDS gateway: the validation reads the "
-    "alert-only rules as dropping a Modbus connection the policy admits",
-    "gateway_ips_e0913.pal": "build fails with E0913 on an IPS gateway (the ruleset differs from the policy)",
-}
+GATEWAY_SITES = ["gateway_ids_e0913.pal", "gateway_ips_e0913.pal"]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="known gateway defects found by the oracle (an XPASS means fixed)")
-@pytest.mark.parametrize("name", sorted(GATEWAY_REPROS))
-def test_oracle_gateway_build_repro(name, tmp_path):
-    """Sites of the gateway oracle whose build fails translation validation."""
+@pytest.mark.parametrize("name", GATEWAY_SITES)
+def test_oracle_gateway_sites_never_fail_validation(name, tmp_path):
+    """Sites of the gateway oracle whose build once failed translation validation (E0913: the
+    Suricata target placed rules with another path search than the validation). Both searches
+    are one now; these sites have more paths than placement follows, so the build refuses
+    them (E0915) and never writes rules that differ from the policy."""
     d = tmp_path / "site"
     d.mkdir()
     (d / "site.pal").write_text((Path(__file__).resolve().parent / "oracle_known" / name).read_text())
     p = palisade_run("build", d, "-o", tmp_path / "out", "--no-verify")
-    assert p.returncode == 0, f"{GATEWAY_REPROS[name]}\n{p.stderr[-1500:]}"
+    assert "E0913" not in p.stderr, p.stderr[-1500:]
+    assert p.returncode == 0 or set(re.findall(r"error\[(E\d{4})\]", p.stderr)) == {"E0915"}, p.stderr[-1500:]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="known gateway defect found by the oracle (an XPASS means fixed)")
-def test_oracle_gateway_rules_load_repro(tmp_path):
-    """A built (and validated) IPS gateway's rules that Suricata refuses: a negated address
-    list that covers the whole IPv4 space ("Complete IP space negated")."""
+def test_oracle_gateway_rules_load(tmp_path):
+    """A gateway whose boundary once negated the whole IPv4 space, which Suricata refuses
+    ("Complete IP space negated"): the rules load now."""
     d = tmp_path / "site"
     d.mkdir()
     (d / "site.pal").write_text((Path(__file__).resolve().parent / "oracle_known" / "gateway_negated_ip_space.pal").read_text())

@@ -421,15 +421,19 @@ pub fn rules(
 }
 
 /// An address list as written, or as the negation of its complement when that is shorter
-/// (`!10.1.0.10` rather than thirty blocks around it); `any` for every address.
+/// (`![10.1.0.10,fd00::5]` rather than hundreds of blocks around them); `any` for every
+/// address.
 fn shortest(ranges: &[AddrRange], addr: &impl Fn(&[AddrRange]) -> String) -> String {
     let rest = complement(ranges);
     if rest.is_empty() {
         return "any".into();
     }
     let direct = addr(ranges);
-    // Suricata refuses a negation that covers a whole family ("Complete IP space negated").
-    if rest.iter().any(|r| *r == AddrRange::whole(r.v6)) {
+    // Suricata negates within the families a list names (`!fd00::/64` matches no IPv4
+    // address) and refuses a negation that covers a whole family ("Complete IP space
+    // negated"): negate only a list with both families, neither of them whole.
+    let both = rest.iter().any(|r| r.v6) && rest.iter().any(|r| !r.v6);
+    if !both || rest.iter().any(|r| *r == AddrRange::whole(r.v6)) {
         return direct;
     }
     let negated = format!("!{}", addr(&rest));

@@ -181,11 +181,30 @@ pub fn read_boundary(text: &str) -> Result<Vec<BoundaryLine>, String> {
     Ok(out)
 }
 
+/// Suricata's meaning of an address list. A negation negates within the families the list
+/// names: `!fd00::/64` matches every IPv6 address outside it and no IPv4 address at all
+/// (checked against Suricata 7 with pcaps).
 fn addr_matches(p: &Sym, x: &BV, spec: &AddrSpec) -> Bool {
     match spec {
         AddrSpec::Any => Bool::from_bool(true),
         AddrSpec::List(r) => addr_in(p, x, r),
-        AddrSpec::Not(inner) => addr_matches(p, x, inner).not(),
+        AddrSpec::Not(inner) => {
+            let families = families(inner);
+            let named = Bool::or(&[
+                Bool::and(&[p.v6.not(), Bool::from_bool(families.0)]),
+                Bool::and(&[p.v6.clone(), Bool::from_bool(families.1)]),
+            ]);
+            Bool::and(&[named, addr_matches(p, x, inner).not()])
+        }
+    }
+}
+
+/// Whether a list names (IPv4, IPv6) addresses; `any` names both.
+fn families(spec: &AddrSpec) -> (bool, bool) {
+    match spec {
+        AddrSpec::Any => (true, true),
+        AddrSpec::List(r) => (r.iter().any(|x| !x.v6), r.iter().any(|x| x.v6)),
+        AddrSpec::Not(inner) => families(inner),
     }
 }
 
