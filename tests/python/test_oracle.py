@@ -45,7 +45,8 @@ from suricata_support import Suricata  # noqa: E402
 SEED = int(os.environ.get("PALISADE_ORACLE_SEED", "20261203"))
 SITES = int(os.environ.get("PALISADE_ORACLE_SITES", "200"))
 LABS = int(os.environ.get("PALISADE_ORACLE_LABS", "4"))
-GATEWAYS = os.environ.get("PALISADE_ORACLE_GATEWAYS") == "1"  # off until gateway modes land: docs/proofs.md
+GATEWAYS = os.environ.get("PALISADE_ORACLE_GATEWAYS") == "1"  # gateways in every site of the main run too
+GATEWAY_SITES = int(os.environ.get("PALISADE_ORACLE_GATEWAY_SITES", "40"))  # the run with gateways
 DROP_WAIT = 0.5  # seconds a dropped probe is waited for
 PASS_WAIT = 3.0  # a passing probe returns as soon as it is answered
 BUDGET = 330  # seconds: sites not started by then are reported as not run
@@ -67,10 +68,11 @@ def palisade_run(*args, timeout=120):
 # ---------------------------------------------------------------------- preparing a site
 
 
-def prepare(seed, work, text=None, tag=""):
+def prepare(seed, work, text=None, tag="", gateways=None):
     """Generate, verify, build; everything the lab needs, or a failure to report. `text`
     replaces the generated text (a reduced or recorded site; the layout stays the seed's)."""
-    site = Generator(seed, gateways=GATEWAYS).site()
+    gateways = GATEWAYS if gateways is None else gateways
+    site = Generator(seed, gateways=gateways).site()
     if text is not None:
         site.text = text
     d = work / f"site-{seed}{tag}"
@@ -95,7 +97,7 @@ def prepare(seed, work, text=None, tag=""):
     if b.returncode != 0:
         return {"seed": seed, "site": site, "dir": d, "error": f"build failed ({b.returncode}): {b.stderr[-3000:]}"}
     doc = json.loads(palisade_run("ir", d).stdout)
-    return {"seed": seed, "site": site, "dir": d, "out": out, "verify": verify, "ir": doc, "verify_rc": v.returncode}
+    return {"seed": seed, "site": site, "dir": d, "out": out, "verify": verify, "ir": doc, "verify_rc": v.returncode, "gateways": gateways}
 
 
 # ---------------------------------------------------------------------- planning the probes
@@ -526,7 +528,7 @@ def reduce(runner, prep, kind, work, budget=120):
         if removable(lines[i]):
             trial = lines[:i] + lines[i + 1:]
             tries += 1
-            p = prepare(prep["seed"], work, text="\n".join(trial) + "\n", tag=f"-r{tries}")
+            p = prepare(prep["seed"], work, text="\n".join(trial) + "\n", tag=f"-r{tries}", gateways=prep.get("gateways"))
             if "error" not in p:
                 dis, *_ = run_site(runner, p)
                 if any(d["kind"] == kind for d in dis):
@@ -546,10 +548,21 @@ def known(d):
 
 
 def test_differential_oracle(tmp_path):
+    differential(tmp_path, SEED, SITES, GATEWAYS)
+
+
+def test_differential_oracle_gateways(tmp_path):
+    """The same with an inline Suricata gateway (IPS or IDS) in every site: probes that
+    cross one are replayed through its rules (`suricata -r --simulate-ips`)."""
+    require("suricata")
+    differential(tmp_path, SEED + 100_000, GATEWAY_SITES, True)
+
+
+def differential(tmp_path, seed0, count, gateways):
     require("ip", "nft", "iptables-restore", "ip6tables-restore", "ipset")
     started = time.time()
     palisade()
-    seeds = [SEED + i for i in range(SITES)]
+    seeds = [seed0 + i for i in range(count)]
     todo = queue.Queue()
     for s in seeds:
         todo.put(s)
@@ -570,7 +583,7 @@ def test_differential_oracle(tmp_path):
                     seed = todo.get_nowait()
                 except queue.Empty:
                     return
-                prep = prepare(seed, tmp_path)
+                prep = prepare(seed, tmp_path, gateways=gateways)
                 if "refused" in prep:
                     with lock:
                         stats["refused"] += 1
@@ -616,7 +629,7 @@ def test_differential_oracle(tmp_path):
     elapsed = time.time() - started
     stats["skipped"] = todo.qsize()
     n_dis = sum(len(v) for v in failures.values())
-    print(f"\ndifferential oracle: seed {SEED}, {stats['sites']} sites, {stats['probes']} packets probed, "
+    print(f"\ndifferential oracle{' (gateways)' if gateways else ''}: seed {seed0}, {stats['sites']} sites, {stats['probes']} packets probed, "
           f"{stats['claims']} proof claims checked, {n_dis} disagreements in {len(failures)} sites, "
           f"{sum(len(v) for v in knowns.values())} known-defect disagreements, {stats['refused']} sites refused by the build "
           f"(E0915), {stats['skipped']} sites not run, {elapsed:.0f}s")
@@ -649,8 +662,9 @@ def record(name, prep, ds, minimal=None):
     d.mkdir(parents=True, exist_ok=True)
     shutil.copy(prep["dir"] / "site.pal", d / "site.pal")
     seed = prep["seed"]
-    lines = [f"# replay: PALISADE_ORACLE_SEED={seed} PALISADE_ORACLE_SITES=1 PALISADE_ORACLE_LABS=1 "
-             f"pytest tests/python/test_oracle.py -k differential", ""]
+    gw = "PALISADE_ORACLE_GATEWAYS=1 " if prep.get("gateways") else ""
+    lines = [f"# replay: {gw}PALISADE_ORACLE_SEED={seed} PALISADE_ORACLE_SITES=1 PALISADE_ORACLE_LABS=1 "
+             f"pytest tests/python/test_oracle.py -k 'differential_oracle and not gateways'", ""]
     lines += [f"{x['kind']}: {x['text']}" for x in ds]
     (d / "disagreements.txt").write_text("\n".join(lines) + "\n")
     if minimal is not None:
@@ -708,10 +722,10 @@ assert no_path a -> b
         assert s["packet"]["src"] == "fd00:1:1::5" and s["packet"]["dst"] == "fd00:1:2::7"
 
 
-GATEWAY_SITES = ["gateway_ids_e0913.pal", "gateway_ips_e0913.pal"]
+GATEWAY_REPRO_SITES = ["gateway_ids_e0913.pal", "gateway_ips_e0913.pal"]
 
 
-@pytest.mark.parametrize("name", GATEWAY_SITES)
+@pytest.mark.parametrize("name", GATEWAY_REPRO_SITES)
 def test_oracle_gateway_sites_never_fail_validation(name, tmp_path):
     """Sites of the gateway oracle whose build once failed translation validation (E0913: the
     Suricata target placed rules with another path search than the validation). Both searches
