@@ -464,7 +464,8 @@ fn compile(
             header: b.header.clone(),
             msg: text::suricata_msg(&format!("palisade: {}", b.what), MSG_MAX),
             keywords: b.keywords.clone(),
-            metadata: boundary_metadata(policy, &b.rules),
+            // At most a few: a class of uncovered addresses may border many rules.
+            metadata: rules_metadata(policy, b.rules.iter().take(4)),
             flowbit: false,
         });
     }
@@ -512,11 +513,10 @@ fn compile(
     Compiled { text, ports }
 }
 
-/// `palisade_conduit c, palisade_rule id` for the rules next to a boundary rule, at most a few
-/// (a class of uncovered addresses borders no rule at all).
-fn boundary_metadata(policy: &Policy, rules: &[RuleId]) -> String {
+/// `palisade_conduit c, palisade_rule id` for the rules behind a Suricata rule.
+fn rules_metadata<'a>(policy: &Policy, rules: impl Iterator<Item = &'a RuleId>) -> String {
     let mut m: Vec<String> = Vec::new();
-    for r in rules.iter().take(4) {
+    for r in rules {
         if let Some(c) = policy.rule(*r).and_then(|r| policy.conduit(r.conduit)) {
             m.push(format!(
                 "palisade_conduit {}",
@@ -603,20 +603,7 @@ fn plan_group(
             port_list(&group.ports)
         )
     };
-    let metadata = {
-        let mut m: Vec<String> = Vec::new();
-        for r in &group.rules {
-            if let Some(c) = policy.rule(*r).and_then(|r| policy.conduit(r.conduit)) {
-                m.push(format!(
-                    "palisade_conduit {}",
-                    text::suricata_metadata(&c.name)
-                ));
-            }
-            m.push(format!("palisade_rule {}", rule_id(policy, *r)));
-        }
-        m.dedup();
-        m.join(", ")
-    };
+    let metadata = rules_metadata(policy, group.rules.iter());
     let mut push = |keywords: String, what: String, proto: &str, flowbit: bool| {
         let identity = format!(
             "{app_name}|{}|{}|{keywords}",

@@ -20,6 +20,7 @@
 //! opening drops the whole flow. A unidirectional conduit's replies are dropped as well
 //! (`flow:to_client` on its rules' flows), since a diode carries nothing back.
 
+use super::cells::merge_ports;
 use palisade_compiler::address::{complement, merge, AddrRange};
 use palisade_compiler::ir::{Policy, Rule, RuleId, Transport, WorkOrderId};
 use std::collections::{BTreeMap, BTreeSet};
@@ -240,18 +241,6 @@ fn admitted<'a>(transports: impl Iterator<Item = &'a Transport>) -> Admitted {
     a
 }
 
-fn merge_ports(mut v: Vec<(u16, u16)>) -> Vec<(u16, u16)> {
-    v.sort();
-    let mut out: Vec<(u16, u16)> = Vec::new();
-    for (lo, hi) in v {
-        match out.last_mut() {
-            Some(last) if u32::from(lo) <= u32::from(last.1) + 1 => last.1 = last.1.max(hi),
-            _ => out.push((lo, hi)),
-        }
-    }
-    out
-}
-
 /// The gaps of `allowed` (sorted, merged) within 0..=max, as inclusive intervals.
 fn gaps(allowed: &[(u32, u32)], max: u32) -> Vec<(u32, u32)> {
     let mut out = Vec::new();
@@ -300,7 +289,8 @@ pub fn rules(
                 v.dedup();
                 v
             };
-            let (s, d) = (shortest(&src, &addr), shortest(&dst, &addr));
+            let s = shortest(&src, (true, true), &addr);
+            let d = shortest(&dst, families_of(&src), &addr);
             let mut push = |proto: &str, dport: String, keywords: String, what: String| {
                 out.push(BoundaryRule {
                     header: format!("{proto} {s} any -> {d} {dport}"),
@@ -406,9 +396,9 @@ pub fn rules(
             out.push(BoundaryRule {
                 header: format!(
                     "{proto} {} {} -> {} any",
-                    shortest(&g.dst, &addr),
+                    shortest(&g.dst, (true, true), &addr),
                     ports(&list),
-                    shortest(&g.src, &addr)
+                    shortest(&g.src, families_of(&g.dst), &addr)
                 ),
                 keywords: String::new(),
                 flow: "to_client",
@@ -421,19 +411,30 @@ pub fn rules(
 }
 
 /// An address list as written, or as the negation of its complement when that is shorter
-/// (`![10.1.0.10,fd00::5]` rather than hundreds of blocks around them); `any` for every
-/// address.
-fn shortest(ranges: &[AddrRange], addr: &impl Fn(&[AddrRange]) -> String) -> String {
-    let rest = complement(ranges);
+/// (`!172.16.100.0/24` rather than thirty blocks around it); `any` for every address.
+/// `families` are the address families that matter where the list stands (a destination
+/// list after an IPv4-only source list only meets IPv4 packets): the list need only be exact
+/// there. Suricata negates within the families a list names (`!fd00::/64` matches no IPv4
+/// address) and refuses a negation that covers a whole family ("Complete IP space
+/// negated"), so a negation is written only when, in every family that matters, the list
+/// holds some addresses but not all.
+fn shortest(
+    ranges: &[AddrRange],
+    families: (bool, bool),
+    addr: &impl Fn(&[AddrRange]) -> String,
+) -> String {
+    let matters = |r: &AddrRange| if r.v6 { families.1 } else { families.0 };
+    let rest: Vec<AddrRange> = complement(ranges)
+        .into_iter()
+        .filter(|r| matters(r))
+        .collect();
     if rest.is_empty() {
         return "any".into();
     }
     let direct = addr(ranges);
-    // Suricata negates within the families a list names (`!fd00::/64` matches no IPv4
-    // address) and refuses a negation that covers a whole family ("Complete IP space
-    // negated"): negate only a list with both families, neither of them whole.
-    let both = rest.iter().any(|r| r.v6) && rest.iter().any(|r| !r.v6);
-    if !both || rest.iter().any(|r| *r == AddrRange::whole(r.v6)) {
+    let partial = |v6: bool| ranges.iter().any(|r| r.v6 == v6) && rest.iter().any(|r| r.v6 == v6);
+    let negatable = (!families.0 || partial(false)) && (!families.1 || partial(true));
+    if !negatable {
         return direct;
     }
     let negated = format!("!{}", addr(&rest));
@@ -442,6 +443,11 @@ fn shortest(ranges: &[AddrRange], addr: &impl Fn(&[AddrRange]) -> String) -> Str
     } else {
         direct
     }
+}
+
+/// Which families (IPv4, IPv6) a list holds addresses of.
+fn families_of(ranges: &[AddrRange]) -> (bool, bool) {
+    (ranges.iter().any(|r| !r.v6), ranges.iter().any(|r| r.v6))
 }
 
 /// A negated port list needs brackets around a single item too (`![502]`).

@@ -323,23 +323,9 @@ pub fn validate_gateway(
         (false, Bool::and(&[dropped.clone(), admitted.clone()])),
         (true, Bool::and(&[dropped.not(), admitted.not()])),
     ] {
-        let solver = Solver::new();
-        let mut params = Params::new();
-        params.set_u32("timeout", super::TIMEOUT_MS);
-        solver.set_params(&params);
-        solver.assert(&domain);
-        solver.assert(&differs);
-        match solver.check() {
-            SatResult::Unsat => proved.queries += 1,
-            SatResult::Unknown => {
-                return Err(Failure::Unknown(
-                    "the solver gave up on the gateway's boundary".into(),
-                ))
-            }
-            SatResult::Sat => {
-                let model = solver
-                    .get_model()
-                    .ok_or_else(|| Failure::Unknown("no model for a differing packet".into()))?;
+        match differing(&[&domain, &differs], "the gateway's boundary")? {
+            None => proved.queries += 1,
+            Some(model) => {
                 let num = |x: &BV| {
                     model
                         .eval(x, true)
@@ -383,6 +369,26 @@ pub fn validate_gateway(
         }
     }
     Ok(proved)
+}
+
+/// One difference query: `None` when no packet satisfies the constraints (that difference
+/// is proved empty), else the model of a differing packet; a timeout is not a proof.
+fn differing(constraints: &[&Bool], what: &str) -> Result<Option<z3::Model>, Failure> {
+    let solver = Solver::new();
+    let mut params = Params::new();
+    params.set_u32("timeout", super::TIMEOUT_MS);
+    solver.set_params(&params);
+    for c in constraints {
+        solver.assert(*c);
+    }
+    match solver.check() {
+        SatResult::Unsat => Ok(None),
+        SatResult::Unknown => Err(Failure::Unknown(format!("the solver gave up on {what}"))),
+        SatResult::Sat => solver
+            .get_model()
+            .map(Some)
+            .ok_or_else(|| Failure::Unknown("no model for a differing packet".into())),
+    }
 }
 
 /// An address as the JSON allowlist writes it: `a`, `a/len` or `first-last`.
@@ -559,26 +565,15 @@ pub fn validate_allowlist(
         (true, Bool::and(&[listed.clone(), admitted.not()])),
         (false, Bool::and(&[listed.not(), admitted.clone()])),
     ] {
-        let solver = Solver::new();
-        let mut params = Params::new();
-        params.set_u32("timeout", super::TIMEOUT_MS);
-        solver.set_params(&params);
-        solver.assert(&differs);
-        match solver.check() {
-            SatResult::Unsat => proved.queries += 1,
-            SatResult::Unknown => {
-                return Err(Failure::Unknown(
-                    "the solver gave up on the allowlist".into(),
-                ))
-            }
-            SatResult::Sat => {
-                return Err(Failure::Unsupported(format!(
-                    "the allowlist {} a packet the policy {}",
-                    if ruleset_accepts { "admits" } else { "refuses" },
-                    if ruleset_accepts { "refuses" } else { "admits" }
-                )))
-            }
+        if differing(&[&differs], "the allowlist")?.is_none() {
+            proved.queries += 1;
+            continue;
         }
+        return Err(Failure::Unsupported(format!(
+            "the allowlist {} a packet the policy {}",
+            if ruleset_accepts { "admits" } else { "refuses" },
+            if ruleset_accepts { "refuses" } else { "admits" }
+        )));
     }
     Ok(proved)
 }
