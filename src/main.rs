@@ -92,11 +92,13 @@ enum Command {
         #[arg(long)]
         monitor: bool,
         /// Emergencies only: write the outputs without proving the site's assertions and
-        /// profile first (the rulesets are still validated against the policy).
+        /// profile first (the rulesets are still validated against the policy); every file
+        /// written says UNVERIFIED in its header.
         #[arg(long)]
         no_verify: bool,
         /// Emergencies only: skip translation validation, the Z3 proof that each firewall
-        /// ruleset (read back from the emitted text) permits exactly what the policy permits.
+        /// ruleset and gateway rule file (read back from the emitted text) permits exactly
+        /// what the policy permits; every file written says NOT VALIDATED in its header.
         #[arg(long)]
         no_validate: bool,
         #[arg(long, value_enum, default_value = "human")]

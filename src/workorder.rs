@@ -1,7 +1,8 @@
-//! `palisade workorder open|close`: open one instance of a work order on the firewalls that
-//! carry its rules — exactly the flows of the instance's scope, for a bounded time — or close
-//! it. Prints the commands per firewall (an `nft -f -` batch, `ipset` commands, IOS
-//! configuration); with `--apply`, runs them on this machine (the firewall itself).
+//! `palisade workorder open|close`: open one instance of a work order on the devices that
+//! carry its rules — exactly the flows of the instance's scope, for a bounded time, inside the
+//! order's window — or close it. Prints the commands per device (an `nft -f -` batch, `ipset`
+//! commands, IOS configuration, a Suricata rule-file script, an allowlist instance record),
+//! all or nothing; with `--apply`, runs them on this machine (the device itself).
 //!
 //! Approvals are not checked here: this is the step a CMMS workflow runs once the instance is
 //! approved (see the work-order workflows `palisade build` writes).
@@ -19,7 +20,8 @@ use std::process::{Command, ExitCode, Stdio};
 
 #[derive(Subcommand)]
 pub enum WorkorderCommand {
-    /// Open an instance: add its scope to the work order's sets, with a timeout.
+    /// Open an instance: admit its scope's flows on every device that carries the order's
+    /// rules (timed set elements on firewalls, a rule file on Suricata gateways).
     Open {
         /// The work order (a `workorder` of the site).
         name: String,
@@ -51,14 +53,15 @@ pub struct Common {
     /// The instance's scope: assets or zones inside the work order's scope.
     #[arg(long, required = true, num_args = 1..)]
     scope: Vec<String>,
-    /// Only this firewall (default: every firewall that carries the order's rules).
+    /// Only this device (default: every firewall and gateway that carries the order's rules).
     #[arg(long)]
     device: Option<String>,
     /// Write commands for this target instead of each firewall's own (nftables, iptables,
     /// cisco-ios).
     #[arg(long)]
     target: Option<String>,
-    /// Run the commands here (this machine is the firewall; one Linux firewall only).
+    /// Run the commands here (this machine is the device: one Linux firewall or Suricata
+    /// gateway).
     #[arg(long)]
     apply: bool,
 }
