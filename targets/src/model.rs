@@ -243,8 +243,9 @@ impl DeviceModel {
     }
 }
 
-/// Where the firewall targets enforce each rule: [`crate::placement::place`] restricted to
-/// paths that cross each device at most once. A path that leaves a firewall into a zone and
+/// Where every device enforces each rule (what [`crate::placement::place`] returns): the
+/// devices of every simple topology path between the rule's zones, each path crossing each
+/// device at most once. A path that leaves a firewall into a zone and
 /// comes back through the same firewall (a hairpin through a neighbouring zone) is not how
 /// traffic is routed; following it would put every rule of a firewall with many zones on
 /// every pair of its interfaces (the synthetic 20,000-rule site grew to 100,000 rules per

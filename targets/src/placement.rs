@@ -2,7 +2,6 @@
 //! A and B". For each device, the rules it must enforce and the interfaces each path uses.
 
 use palisade_compiler::ir::{DeviceId, Policy, RuleId};
-use palisade_compiler::topology::Topology;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Paths longer than this many crossings, or more paths than this per zone pair, are not
@@ -31,35 +30,11 @@ impl Placement {
     }
 }
 
-/// Place every rule of the policy on the devices of every topology path of its zones.
+/// Place every rule of the policy on the devices of every topology path of its zones: one
+/// search for every target, the work-order commands, the workflows and translation validation
+/// ([`crate::model::enforced`]: simple paths that cross each device at most once).
 pub fn place(policy: &Policy) -> Placement {
-    let topology = Topology::new(policy);
-    let mut placement = Placement::default();
-    let mut paths_cache = BTreeMap::new();
-    for (i, rule) in policy.rules.iter().enumerate() {
-        let key = (rule.from, rule.to);
-        let paths = paths_cache.entry(key).or_insert_with(|| {
-            let p = topology.paths(rule.from, rule.to, MAX_PATHS + 1, MAX_CROSSINGS);
-            if p.len() > MAX_PATHS {
-                placement.truncated.push(key);
-            }
-            p
-        });
-        for path in paths.iter().take(MAX_PATHS) {
-            for (device, in_iface, out_iface) in path.devices() {
-                placement
-                    .per_device
-                    .entry(device)
-                    .or_default()
-                    .insert(Placed {
-                        rule: RuleId(i as u32),
-                        in_iface: in_iface.to_string(),
-                        out_iface: out_iface.to_string(),
-                    });
-            }
-        }
-    }
-    placement
+    crate::model::enforced(policy)
 }
 
 /// Zone pairs whose topology paths could not all be followed when placing rules (more than
@@ -67,8 +42,7 @@ pub fn place(policy: &Policy) -> Placement {
 /// none of the pair's rules and drop traffic the proofs say passes, so the build stops (E0915)
 /// rather than write rulesets that silently differ from what was proved.
 pub fn truncated_diagnostics(policy: &Policy) -> Vec<palisade_compiler::Diagnostic> {
-    let mut pairs = crate::model::enforced(policy).truncated;
-    pairs.extend(place(policy).truncated);
+    let mut pairs = place(policy).truncated;
     pairs.sort();
     pairs.dedup();
     pairs
