@@ -5,7 +5,7 @@
 use jiff::civil::Time;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
-use palisade_compiler::ir::{Policy, WorkOrder};
+use palisade_compiler::ir::{Policy, TimeWindow, WorkOrder};
 
 /// Now, or `PALISADE_NOW` (an RFC 3339 instant) for reproducible tests.
 pub fn now() -> Result<Timestamp, String> {
@@ -18,6 +18,24 @@ pub fn now() -> Result<Timestamp, String> {
 }
 
 const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/// A window as the source writes it: `Mon,Tue,Wed,Thu,Fri 07:00-17:00` (the report shows
+/// the same text).
+pub fn window_text(w: &TimeWindow) -> String {
+    let days: Vec<&str> = w
+        .days
+        .iter()
+        .filter_map(|d| DAYS.get(usize::from(*d)).copied())
+        .collect();
+    format!(
+        "{} {:02}:{:02}-{:02}:{:02}",
+        days.join(","),
+        w.from / 60,
+        w.from % 60,
+        w.to / 60,
+        w.to % 60
+    )
+}
 
 /// `None` when the order has no window; `Some(seconds)` until the end of the window that
 /// holds `now`; an error saying which windows there are when none holds it.
@@ -54,25 +72,7 @@ pub fn remaining(
         best = Some(best.map_or(secs, |b| b.max(secs)));
     }
     best.map(Some).ok_or_else(|| {
-        let windows: Vec<String> = order
-            .windows
-            .iter()
-            .map(|w| {
-                let days: Vec<&str> = w
-                    .days
-                    .iter()
-                    .filter_map(|d| DAYS.get(usize::from(*d)).copied())
-                    .collect();
-                format!(
-                    "{} {:02}:{:02}-{:02}:{:02}",
-                    days.join(","),
-                    w.from / 60,
-                    w.from % 60,
-                    w.to / 60,
-                    w.to % 60
-                )
-            })
-            .collect();
+        let windows: Vec<String> = order.windows.iter().map(window_text).collect();
         format!(
             "`{}` may open only in its window ({} {tz_name}); it is {} {:02}:{:02} there now",
             order.name,

@@ -322,24 +322,6 @@ fn reliance_text(p: &Policy, r: Option<&Reliance>) -> String {
     }
 }
 
-const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-
-fn window_text(w: &ir::TimeWindow) -> String {
-    let days: Vec<&str> = w
-        .days
-        .iter()
-        .filter_map(|d| DAYS.get(*d as usize).copied())
-        .collect();
-    format!(
-        "{} {:02}:{:02}-{:02}:{:02}",
-        days.join(","),
-        w.from / 60,
-        w.from % 60,
-        w.to / 60,
-        w.to % 60
-    )
-}
-
 fn rule_text(p: &Policy, r: &ir::Rule) -> String {
     let services: Vec<&str> = r
         .services
@@ -380,7 +362,7 @@ fn workorders_value(p: &Policy, report: &Report) -> Vec<Value> {
                 "approvals": approvals,
                 "separation_of_duties": w.separation_of_duties,
                 "prerequisites": w.prerequisites.iter().map(|x| x.title.clone().unwrap_or_else(|| x.name.clone())).collect::<Vec<_>>(),
-                "windows": w.windows.iter().map(window_text).collect::<Vec<_>>(),
+                "windows": w.windows.iter().map(crate::window::window_text).collect::<Vec<_>>(),
                 "max_duration_s": w.max_duration, "emergency": w.emergency, "review_after_s": w.review_after,
                 "scope": w.scope.iter().map(|s| match s {
                     ScopeItem::Zone(z) => format!("zone {}", p.zone_name(*z)),

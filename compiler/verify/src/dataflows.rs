@@ -11,7 +11,6 @@ use crate::scenario::{scenarios_for, Scenario};
 use crate::witness::{Counterexample, Step};
 use crate::{timed, Ctx, Origin, PropertyResult};
 use palisade_compiler::address::AddrRange;
-use palisade_compiler::diagnostic::Location;
 use palisade_compiler::ir::{Asset, DataFlow, DataFlowId, HopMode, Property};
 use palisade_compiler::Diagnostic;
 
@@ -68,24 +67,6 @@ fn zones(a: &Asset) -> Vec<palisade_compiler::ir::ZoneId> {
     let mut v = vec![a.zone];
     v.extend(a.interfaces.iter().map(|i| i.zone));
     v
-}
-
-/// The step of a counterexample that points at an unprotected hop of a data flow.
-fn hop_step(a: &Asset, b: &Asset, at: Location, label: &str) -> Step {
-    Step {
-        from: a.name.clone(),
-        to: b.name.clone(),
-        via: "hop".into(),
-        conduit: None,
-        rule: None,
-        service: None,
-        packet: None,
-        packet_text: None,
-        devices: Vec::new(),
-        witness_check: None,
-        location: Some(at),
-        label: label.into(),
-    }
 }
 
 fn protected(ctx: &Ctx<'_>, f: &DataFlow, s: &Scenario) -> Finding {
@@ -150,10 +131,11 @@ fn protected(ctx: &Ctx<'_>, f: &DataFlow, s: &Scenario) -> Finding {
             failures.push(format!(
                 "`{hop_text}` can travel over an unfiltered path (link, bridge or IDS gateway), which protects nothing"
             ));
-            steps.push(hop_step(
-                a,
-                b,
-                p.location(hop.span),
+            steps.push(Step::new(
+                &a.name,
+                &b.name,
+                "hop",
+                Some(p.location(hop.span)),
                 "this hop can cross the zone boundary with no device and no protection",
             ));
             continue;
@@ -207,10 +189,11 @@ fn protected(ctx: &Ctx<'_>, f: &DataFlow, s: &Scenario) -> Finding {
                     }
                     None => format!("no rule open in this scenario carries `{hop_text}`"),
                 };
-                steps.push(hop_step(
-                    a,
-                    b,
-                    p.location(hop.span),
+                steps.push(Step::new(
+                    &a.name,
+                    &b.name,
+                    "hop",
+                    Some(p.location(hop.span)),
                     "this hop crosses a zone boundary unprotected",
                 ));
                 failures.push(why);

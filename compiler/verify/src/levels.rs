@@ -257,20 +257,13 @@ pub fn achieved(ctx: &Ctx<'_>, zone: ZoneId, s: &Scenario) -> Finding {
                         a.name,
                         frs(&c.covers)
                     ));
-                    steps.push(Step {
-                        from: a.name.clone(),
-                        to: z.name.clone(),
-                        via: "compensating control".into(),
-                        conduit: None,
-                        rule: None,
-                        service: None,
-                        packet: None,
-                        packet_text: None,
-                        devices: Vec::new(),
-                        witness_check: None,
-                        location: Some(p.location(c.span)),
-                        label: format!("reliance fails: {why}"),
-                    });
+                    steps.push(Step::new(
+                        a.name.clone(),
+                        z.name.clone(),
+                        "compensating control",
+                        Some(p.location(c.span)),
+                        format!("reliance fails: {why}"),
+                    ));
                 }
             }
         }
@@ -323,20 +316,13 @@ pub fn achieved(ctx: &Ctx<'_>, zone: ZoneId, s: &Scenario) -> Finding {
         for (a, why) in weakest.get(*fr).map(|w| w.as_slice()).unwrap_or(&[]) {
             if let Some(x) = p.asset(*a) {
                 if !steps.iter().any(|s| s.from == x.name && s.via == "asset") {
-                    steps.push(Step {
-                        from: x.name.clone(),
-                        to: z.name.clone(),
-                        via: "asset".into(),
-                        conduit: None,
-                        rule: None,
-                        service: None,
-                        packet: None,
-                        packet_text: None,
-                        devices: Vec::new(),
-                        witness_check: None,
-                        location: Some(p.location(x.span)),
-                        label: format!("{why} on {}", FR_NAMES.get(*fr).copied().unwrap_or("?")),
-                    });
+                    steps.push(Step::new(
+                        x.name.clone(),
+                        z.name.clone(),
+                        "asset",
+                        Some(p.location(x.span)),
+                        format!("{why} on {}", FR_NAMES.get(*fr).copied().unwrap_or("?")),
+                    ));
                 }
             }
         }

@@ -41,6 +41,33 @@ pub struct Counterexample {
     pub steps: Vec<Step>,
 }
 
+impl Step {
+    /// A step that no rule or packet admits (a hop, a bridge, a failing control): `via`
+    /// says what it is, `label` sits on the source at `location`.
+    pub fn new(
+        from: impl Into<String>,
+        to: impl Into<String>,
+        via: &str,
+        location: Option<Location>,
+        label: impl Into<String>,
+    ) -> Step {
+        Step {
+            from: from.into(),
+            to: to.into(),
+            via: via.into(),
+            conduit: None,
+            rule: None,
+            service: None,
+            packet: None,
+            packet_text: None,
+            devices: Vec::new(),
+            witness_check: None,
+            location,
+            label: label.into(),
+        }
+    }
+}
+
 impl Counterexample {
     /// Put the steps on a diagnostic as secondary labels, and the packets into notes.
     pub fn decorate(&self, mut d: Diagnostic) -> Diagnostic {
@@ -231,23 +258,20 @@ pub fn steps(
             Hop::Monitored { device, from, to } => {
                 let d = policy.device(*device);
                 Step {
-                    from: zn(*from),
-                    to: zn(*to),
-                    via: "ids_gateway".into(),
-                    conduit: None,
-                    rule: None,
-                    service: None,
-                    packet: None,
                     packet_text: Some("any packet (monitored, not filtered)".into()),
                     devices: d.map(|d| d.name.clone()).into_iter().collect(),
-                    witness_check: None,
-                    location: d.map(|d| policy.location(d.span)),
-                    label: format!(
-                        "gateway `{}` is in IDS mode: it watches `{}` -> `{}` and drops nothing",
-                        d.map(|d| d.name.as_str()).unwrap_or("?"),
+                    ..Step::new(
                         zn(*from),
-                        zn(*to)
-                    ),
+                        zn(*to),
+                        "ids_gateway",
+                        d.map(|d| policy.location(d.span)),
+                        format!(
+                            "gateway `{}` is in IDS mode: it watches `{}` -> `{}` and drops nothing",
+                            d.map(|d| d.name.as_str()).unwrap_or("?"),
+                            zn(*from),
+                            zn(*to)
+                        ),
+                    )
                 }
             }
             Hop::IntoBridge { asset, from } => {

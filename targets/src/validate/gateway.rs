@@ -36,84 +36,81 @@ pub struct BoundaryLine {
     pub icode: Option<(u8, u8)>,
 }
 
+/// An address or port list of a rule header: `any`, an item, `[a,b]`, or a negation `!…`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AddrSpec {
+pub enum Spec<T> {
     Any,
-    List(Vec<AddrRange>),
-    Not(Box<AddrSpec>),
+    List(Vec<T>),
+    Not(Box<Spec<T>>),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PortSpec {
-    Any,
-    List(Vec<(u16, u16)>),
-    Not(Box<PortSpec>),
+pub type AddrSpec = Spec<AddrRange>;
+pub type PortSpec = Spec<(u16, u16)>;
+
+fn parse_spec<T>(s: &str, item: &impl Fn(&str) -> Result<T, String>) -> Result<Spec<T>, String> {
+    if let Some(rest) = s.strip_prefix('!') {
+        return Ok(Spec::Not(Box::new(parse_spec(rest, item)?)));
+    }
+    if s == "any" {
+        return Ok(Spec::Any);
+    }
+    let inner = s
+        .strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .unwrap_or(s);
+    inner
+        .split(',')
+        .map(item)
+        .collect::<Result<_, _>>()
+        .map(Spec::List)
+}
+
+/// `10.0.0.1`, `10.0.0.0/8`, `fd00::/64` as a range.
+fn parse_cidr(item: &str) -> Result<AddrRange, String> {
+    let (a, len) = match item.split_once('/') {
+        Some((a, l)) => (
+            a,
+            Some(l.parse::<u32>().map_err(|e| format!("`{item}`: {e}"))?),
+        ),
+        None => (item, None),
+    };
+    let ip: IpAddr = a.parse().map_err(|e| format!("`{item}`: {e}"))?;
+    let (v6, value, bits) = match ip {
+        IpAddr::V4(x) => (false, u128::from(u32::from(x)), 32),
+        IpAddr::V6(x) => (true, u128::from(x), 128),
+    };
+    let len = len.unwrap_or(bits);
+    if len > bits {
+        return Err(format!("`{item}`: prefix too long"));
+    }
+    let host = bits - len;
+    let mask = if host >= 128 {
+        u128::MAX
+    } else {
+        (1u128 << host) - 1
+    };
+    Ok(AddrRange {
+        v6,
+        lo: value & !mask,
+        hi: value | mask,
+    })
+}
+
+/// `502` or `1000:2000` as an inclusive range.
+fn parse_port(item: &str) -> Result<(u16, u16), String> {
+    let n = |x: &str| x.parse::<u16>().map_err(|e| format!("port `{item}`: {e}"));
+    match item.split_once(':') {
+        Some((a, b)) => Ok((n(a)?, n(b)?)),
+        None => Ok((n(item)?, n(item)?)),
+    }
 }
 
 fn parse_addr(s: &str) -> Result<AddrSpec, String> {
-    if let Some(rest) = s.strip_prefix('!') {
-        return Ok(AddrSpec::Not(Box::new(parse_addr(rest)?)));
-    }
-    if s == "any" {
-        return Ok(AddrSpec::Any);
-    }
-    let inner = s
-        .strip_prefix('[')
-        .and_then(|x| x.strip_suffix(']'))
-        .unwrap_or(s);
-    let mut out = Vec::new();
-    for item in inner.split(',') {
-        let (a, len) = match item.split_once('/') {
-            Some((a, l)) => (
-                a,
-                Some(l.parse::<u32>().map_err(|e| format!("`{item}`: {e}"))?),
-            ),
-            None => (item, None),
-        };
-        let ip: IpAddr = a.parse().map_err(|e| format!("`{item}`: {e}"))?;
-        let (v6, value, bits) = match ip {
-            IpAddr::V4(x) => (false, u128::from(u32::from(x)), 32),
-            IpAddr::V6(x) => (true, u128::from(x), 128),
-        };
-        let len = len.unwrap_or(bits);
-        if len > bits {
-            return Err(format!("`{item}`: prefix too long"));
-        }
-        let host = bits - len;
-        let mask = if host >= 128 {
-            u128::MAX
-        } else {
-            (1u128 << host) - 1
-        };
-        out.push(AddrRange {
-            v6,
-            lo: value & !mask,
-            hi: value | mask,
-        });
-    }
-    Ok(AddrSpec::List(out))
+    parse_spec(s, &parse_cidr)
 }
 
 fn parse_ports(s: &str) -> Result<PortSpec, String> {
-    if let Some(rest) = s.strip_prefix('!') {
-        return Ok(PortSpec::Not(Box::new(parse_ports(rest)?)));
-    }
-    if s == "any" {
-        return Ok(PortSpec::Any);
-    }
-    let inner = s
-        .strip_prefix('[')
-        .and_then(|x| x.strip_suffix(']'))
-        .unwrap_or(s);
-    let mut out = Vec::new();
-    for item in inner.split(',') {
-        let n = |x: &str| x.parse::<u16>().map_err(|e| format!("port `{item}`: {e}"));
-        out.push(match item.split_once(':') {
-            Some((a, b)) => (n(a)?, n(b)?),
-            None => (n(item)?, n(item)?),
-        });
-    }
-    Ok(PortSpec::List(out))
+    parse_spec(s, &parse_port)
 }
 
 /// `itype:8;`, `itype:<8;`, `itype:>8;`, `itype:3<>9;` as an inclusive interval.
@@ -393,23 +390,19 @@ fn differing(constraints: &[&Bool], what: &str) -> Result<Option<z3::Model>, Fai
 
 /// An address as the JSON allowlist writes it: `a`, `a/len` or `first-last`.
 fn parse_json_addr(s: &str) -> Result<AddrRange, String> {
-    if let Some((a, b)) = s.split_once('-') {
-        let (AddrSpec::List(x), AddrSpec::List(y)) = (parse_addr(a)?, parse_addr(b)?) else {
-            return Err(format!("address `{s}`"));
-        };
-        match (x.first(), y.first()) {
-            (Some(x), Some(y)) if x.v6 == y.v6 => Ok(AddrRange {
+    match s.split_once('-') {
+        Some((a, b)) => {
+            let (x, y) = (parse_cidr(a)?, parse_cidr(b)?);
+            if x.v6 != y.v6 {
+                return Err(format!("address `{s}`"));
+            }
+            Ok(AddrRange {
                 v6: x.v6,
                 lo: x.lo,
                 hi: y.hi,
-            }),
-            _ => Err(format!("address `{s}`")),
+            })
         }
-    } else {
-        match parse_addr(s)? {
-            AddrSpec::List(v) => v.first().copied().ok_or_else(|| format!("address `{s}`")),
-            _ => Err(format!("address `{s}`")),
-        }
+        None => parse_cidr(s),
     }
 }
 
